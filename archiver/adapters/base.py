@@ -1,0 +1,48 @@
+"""Plain data an adapter produces from one page: no database, no network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class ParsedComment:
+    """One comment as the page shows it."""
+
+    source_id: str  # the platform's own comment id (e.g. TypePad's id="comment-...")
+    body_html: str
+    author_name: str
+    author_url: str | None = None
+    published_text: str = ""  # the date string exactly as the page shows it
+    published_at: datetime | None = None  # naive UTC, when the date string can be read
+    number: int | None = None  # the number the page shows beside the comment, if any
+    permalink: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedThread:
+    """The post itself, as found on the thread's first page (and repeated on later pages)."""
+
+    url: str
+    title: str
+    body_html: str
+    site_name: str = ""
+    site_tagline: str = ""
+    date_header: str = ""
+    author: str = ""
+    published_text: str = ""  # e.g. "June 8, 2018 at 18:39 UTC"
+    published_at: datetime | None = None
+    permalink: str | None = None
+    footer_text: str = ""  # e.g. "Posted by b on June 8, 2018 at 18:39 UTC"
+
+
+@dataclass(slots=True)
+class ParsedPage:
+    """Everything one page of a thread yields."""
+
+    thread: ParsedThread
+    comments: list[ParsedComment] = field(default_factory=list)
+    comments_closed: bool = False
+    next_page_url: str | None = None
+    page_number: int = 1

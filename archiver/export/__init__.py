@@ -1,0 +1,1 @@
+"""Exporters: read the store and write snapshots (text, jsonl, html, warc, wacz)."""

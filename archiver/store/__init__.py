@@ -1,0 +1,1 @@
+"""The store: SQLModel tables on SQLite (embedded default) or PostgreSQL."""

@@ -1,0 +1,134 @@
+"""SQLModel tables: sites, threads, comments (with their old versions), captures and blobs.
+
+All datetimes are naive UTC. Only portable SQL: the same schema runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel
+
+
+class Site(SQLModel, table=True):
+    """A website we archive from, keyed by its origin (scheme://host[:port])."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str = Field(index=True, unique=True)
+    name: str = ""  # config name, or the site's own name
+    platform: str = ""
+    title: str = ""  # the site's name as its pages show it
+    tagline: str = ""
+    created_at: datetime
+
+
+class Thread(SQLModel, table=True):
+    """A post (or forum topic) with its comments."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    url: str = Field(index=True, unique=True)
+    title: str = ""
+    author: str = ""
+    date_header: str = ""
+    published_text: str = ""
+    published_at: datetime | None = None
+    footer_text: str = ""
+    permalink: str | None = None
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    comments_closed: bool = False
+    status: str = "open"  # open | closed | gone
+    pages: int = 0  # comment pages seen on the last complete archive
+    first_seen_at: datetime
+    last_fetched_at: datetime | None = None
+    last_change_at: datetime | None = None  # last time new/edited/removed comments were seen
+    next_due_at: datetime | None = Field(default=None, index=True)
+    refresh_interval_s: int | None = None
+    gone_at: datetime | None = None
+    last_error: str | None = None
+
+
+class Comment(SQLModel, table=True):
+    """The current state of one comment. Never deleted: removals set removed_at."""
+
+    __table_args__ = (UniqueConstraint("thread_id", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", index=True)
+    source_id: str
+    position: int  # 1-based order in the thread
+    number: int | None = None  # the number the page showed
+    author_name: str = ""
+    author_url: str | None = None
+    published_text: str = ""
+    published_at: datetime | None = None
+    permalink: str | None = None
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    content_sha256: str = ""  # of author/date/body: an edit changes it
+    version: int = 1
+    first_seen_at: datetime
+    last_seen_at: datetime
+    removed_at: datetime | None = None  # first time it was missed upstream
+
+
+class CommentVersion(SQLModel, table=True):
+    """An earlier state of a comment, kept when the comment was edited upstream."""
+
+    __table_args__ = (UniqueConstraint("comment_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    comment_id: int = Field(foreign_key="comment.id", index=True)
+    version: int
+    author_name: str = ""
+    author_url: str | None = None
+    published_text: str = ""
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    content_sha256: str = ""
+    first_seen_at: datetime
+    replaced_at: datetime
+
+
+class Blob(SQLModel, table=True):
+    """Raw bytes, content-addressed by sha256 so identical payloads are stored once."""
+
+    sha256: str = Field(primary_key=True)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Capture(SQLModel, table=True):
+    """One HTTP exchange exactly as it happened, stored before anything parses it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(index=True)
+    method: str = "GET"
+    request_headers: list = Field(default_factory=list, sa_column=Column(JSON))
+    status: int
+    reason: str = ""
+    http_version: str = "HTTP/1.1"
+    response_headers: list = Field(default_factory=list, sa_column=Column(JSON))  # [[k, v], ...]
+    body_sha256: str | None = Field(default=None, foreign_key="blob.sha256")  # raw wire bytes
+    payload_sha256: str | None = None  # of the decoded body (after Content-Encoding)
+    body_size: int = 0
+    fetched_at: datetime = Field(index=True)
+    elapsed_ms: int = 0
+    thread_id: int | None = Field(default=None, foreign_key="thread.id", index=True)
+    page_number: int | None = None
+    parsed_ok: bool | None = None  # None: not parsed (yet, or 304)
+    parse_error: str | None = None
+
+
+class UrlState(SQLModel, table=True):
+    """What we know of one URL between fetches: validators for conditional GET, failures."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(index=True, unique=True)
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: int | None = None
+    last_fetched_at: datetime | None = None
+    last_capture_id: int | None = None
+    failures: int = 0
+    last_error: str | None = None
