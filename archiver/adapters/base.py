@@ -13,9 +13,10 @@ class ParsedComment:
     source_id: str  # the platform's own comment id (e.g. TypePad's id="comment-...")
     body_html: str
     author_name: str
+    body_text: str = ""  # the body rendered as plain text (archiver.adapters.render)
     author_url: str | None = None
     published_text: str = ""  # the date string exactly as the page shows it
-    published_at: datetime | None = None  # naive UTC, when the date string can be read
+    published_at: datetime | None = None  # UTC, when the date string can be read
     number: int | None = None  # the number the page shows beside the comment, if any
     permalink: str | None = None
 
@@ -27,6 +28,7 @@ class ParsedThread:
     url: str
     title: str
     body_html: str
+    body_text: str = ""
     site_name: str = ""
     site_tagline: str = ""
     date_header: str = ""

@@ -1,6 +1,6 @@
 """SQLModel tables: sites, threads, comments (with their old versions), captures and blobs.
 
-All datetimes are naive UTC. Only portable SQL: the same schema runs on SQLite and PostgreSQL.
+All datetimes are timezone-aware UTC. Only portable SQL: the schema runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -66,10 +66,12 @@ class Comment(SQLModel, table=True):
     published_at: datetime | None = None
     permalink: str | None = None
     body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     content_sha256: str = ""  # of author/date/body: an edit changes it
     version: int = 1
+    page_url: str = ""  # the comment page it was last read from
     first_seen_at: datetime
-    last_seen_at: datetime
+    changed_at: datetime  # when the current version was first seen
     removed_at: datetime | None = None  # first time it was missed upstream
 
 
@@ -85,9 +87,10 @@ class CommentVersion(SQLModel, table=True):
     author_url: str | None = None
     published_text: str = ""
     body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     content_sha256: str = ""
-    first_seen_at: datetime
-    replaced_at: datetime
+    first_seen_at: datetime  # when this version was first seen
+    replaced_at: datetime  # when a different version was first seen
 
 
 class Blob(SQLModel, table=True):
@@ -130,5 +133,6 @@ class UrlState(SQLModel, table=True):
     last_status: int | None = None
     last_fetched_at: datetime | None = None
     last_capture_id: int | None = None
+    next_page_url: str | None = None  # what the last parse of this page linked to as "next"
     failures: int = 0
     last_error: str | None = None

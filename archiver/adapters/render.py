@@ -1,0 +1,105 @@
+"""Render an HTML fragment (a lexbor node) as plain text, the way the text dump shows bodies.
+
+Rules: paragraphs, blockquotes, lists, headings and other blocks are separated by a blank line;
+``<br>`` is a line break; links show their text; images show their alt text; list items are
+``- item`` or ``1. item``, one per line; runs of spaces collapse as a browser would; non-breaking
+spaces stay.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote center dd details div dl dt fieldset figcaption figure "
+    "footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody "
+    "thead tfoot tr ul".split()
+)
+SKIP_TAGS = frozenset("script style template head title noscript iframe object embed".split())
+_SPACES = re.compile(r"[ \t\n\r\f]+")
+_RUNS = re.compile(r" {2,}")
+
+
+class _Renderer:
+    __slots__ = ("blocks", "inline", "pre")
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.inline: list[str] = []
+        self.pre = 0
+
+    def flush(self) -> None:
+        if not self.inline:
+            return
+        text = "".join(self.inline)
+        self.inline.clear()
+        if not self.pre:
+            text = _RUNS.sub(" ", text)
+            lines = [line.strip(" ") for line in text.split("\n")]
+            text = "\n".join(lines)
+        if text.strip(" \n"):
+            self.blocks.append(text)
+
+    def visit_children(self, node: LexborNode) -> None:
+        child = node.child
+        while child is not None:
+            self.visit(child)
+            child = child.next
+
+    def visit(self, node: LexborNode) -> None:
+        tag = node.tag
+        if tag == "-text":
+            text = node.text_content or ""
+            self.inline.append(text if self.pre else _SPACES.sub(" ", text))
+        elif tag == "br":
+            self.inline.append("\n")
+        elif tag == "img":
+            self.inline.append((node.attributes.get("alt") or "").strip())
+        elif tag in ("ul", "ol"):
+            self.flush()
+            self.blocks.append(_render_list(node, ordered=tag == "ol"))
+        elif tag == "pre":
+            self.flush()
+            self.pre += 1
+            self.visit_children(node)
+            self.flush()
+            self.pre -= 1
+        elif tag in BLOCK_TAGS:
+            self.flush()
+            self.visit_children(node)
+            self.flush()
+        elif tag in SKIP_TAGS or tag == "-comment" or tag is None:
+            return
+        else:
+            self.visit_children(node)
+
+
+def _render_list(node: LexborNode, *, ordered: bool) -> str:
+    items: list[str] = []
+    number = int(node.attributes.get("start") or 1) if ordered else 0
+    child = node.child
+    while child is not None:
+        if child.tag == "li":
+            body = render_children(child).replace("\n\n", "\n")
+            marker = f"{number}. " if ordered else "- "
+            items.append(marker + body)
+            number += 1
+        child = child.next
+    return "\n".join(items)
+
+
+def render_children(node: LexborNode) -> str:
+    """Plain text of the node's contents (the node's own tag adds no break)."""
+    renderer = _Renderer()
+    renderer.visit_children(node)
+    renderer.flush()
+    return "\n\n".join(renderer.blocks)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment."""
+    tree = LexborHTMLParser(f"<div id='archiver-root'>{html}</div>")
+    root = tree.css_first("#archiver-root")
+    return render_children(root) if root is not None else ""

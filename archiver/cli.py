@@ -1,0 +1,165 @@
+"""The `archiver` command: archive a thread, list what is archived, export it."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from archiver import __version__
+from archiver.config import Settings, load_settings
+from archiver.errors import ArchiverError, UsageError
+from archiver.fetch import Fetcher
+from archiver.pipeline import ThreadArchiver
+from archiver.store import repo
+from archiver.store.db import Store
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Archive discussion threads (a post and every comment on it) and export them.",
+)
+console = Console(stderr=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class State:
+    debug = False
+    config: Path | None = None
+
+    @classmethod
+    def settings(cls) -> Settings:
+        return load_settings(cls.config)
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    console.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def command(func: Callable[P, R]) -> Callable[P, R]:
+    """Register a command whose errors become one readable line and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except ArchiverError as exc:
+            if State.debug:
+                raise
+            raise fail(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if State.debug:
+                raise
+            message = f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)"
+            raise fail(message, 1) from None
+
+    app.command()(wrapper)
+    return wrapper
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="TOML config file.")
+    ] = None,
+) -> None:
+    State.debug = debug
+    State.config = config
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@command
+def archive(
+    url: Annotated[str, typer.Argument(help="URL of the thread (the post page).")],
+    platform: Annotated[str, typer.Option(help="Platform, or 'auto' to detect.")] = "auto",
+) -> None:
+    """Archive a thread and every page of its comments."""
+    settings = State.settings()
+    store = Store(settings.db_url)
+    with Fetcher(settings.fetch) as fetcher:
+        report = ThreadArchiver(store, fetcher).archive(url, platform=platform)
+    print(report.summary())
+    for error in report.parse_errors:
+        console.print(f"[yellow]warning:[/] {error}")
+
+
+@command
+def threads() -> None:
+    """List archived threads: URL, title, comments, last fetched."""
+    settings = State.settings()
+    store = Store(settings.db_url)
+    with store.session() as session:
+        rows = repo.thread_summaries(session)
+    if not rows:
+        print("No threads archived yet.")
+        return
+    for thread, count in rows:
+        fetched = f"{thread.last_fetched_at:%Y-%m-%d %H:%M}" if thread.last_fetched_at else "-"
+        print(f"{thread.url}\t{thread.title}\t{count} comments\t{fetched} UTC\t{thread.status}")
+
+
+@command
+def export(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="text")],
+    url: Annotated[str, typer.Argument(help="URL of an archived thread.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Output file, or - for stdout.")] = "-",
+) -> None:
+    """Export an archived thread."""
+    if fmt != "text":
+        raise UsageError(f"unknown export format {fmt!r} (known: text)")
+    from archiver.export import text
+
+    settings = State.settings()
+    store = Store(settings.db_url)
+    with store.session() as session:
+        thread = repo.find_thread(session, url)
+        if thread is None:
+            raise UsageError(f"{url} has not been archived (run: archiver archive {url})")
+        if out == "-":
+            text.write_thread(session, thread, sys.stdout)
+        else:
+            try:
+                with open(out, "w", encoding="utf-8") as handle:
+                    text.write_thread(session, thread, handle)
+            except OSError as exc:
+                raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+            print(f"Wrote {out}")
+
+
+@command
+def version() -> None:
+    """Print the version."""
+    print(f"archiver {__version__}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code."""
+    try:
+        app(args=argv, prog_name="archiver")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

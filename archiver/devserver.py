@@ -1,0 +1,111 @@
+"""A small HTTP server on 127.0.0.1 that serves a saved site (fixtures) as if it were live.
+
+A fixture folder has a ``routes.json``: ``{"origin": "https://…", "routes": {"/path": "file"}}``.
+Every occurrence of the origin in a served file is rewritten to the server's own address, so
+links and pagination lead back to it. Used by the tests and by ``archiver demo``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Route:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FixtureServer:
+    """Serve routes on 127.0.0.1 in a background thread; a context manager."""
+
+    def __init__(self, routes: dict[str, Route] | None = None, *, origin: str = "") -> None:
+        self.routes: dict[str, Route] = dict(routes or {})
+        self.origin = origin
+        self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = urlsplit(self.path).path
+                with server._lock:
+                    server.requests.append(("GET", self.path, dict(self.headers.items())))
+                    route = server.routes.get(path)
+                if route is None:
+                    body = b"<html><body><h1>404 Not Found</h1></body></html>"
+                    route = Route(body=body, status=404)
+                body = route.body.replace(server.origin.encode(), server.base_url.encode()) \
+                    if server.origin else route.body
+                etag = route.headers.get("ETag")
+                if etag and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for key, value in route.headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def start(self) -> FixtureServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FixtureServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def set_page(self, path: str, html: str | bytes, **kwargs: object) -> None:
+        body = html.encode("utf-8") if isinstance(html, str) else html
+        with self._lock:
+            self.routes[path] = Route(body=body, **kwargs)  # type: ignore[arg-type]
+
+
+def load_fixture(folder: Path) -> tuple[str, dict[str, Route]]:
+    """Read a fixture folder's routes.json: its origin and its routes."""
+    spec = json.loads((folder / "routes.json").read_text(encoding="utf-8"))
+    routes = {
+        path: Route(body=(folder / file).read_bytes()) for path, file in spec["routes"].items()
+    }
+    return spec.get("origin", ""), routes
+
+
+def serve_fixture(folder: Path) -> FixtureServer:
+    """Start a server for a fixture folder (call .stop() when done)."""
+    origin, routes = load_fixture(folder)
+    return FixtureServer(routes, origin=origin).start()

@@ -1,0 +1,218 @@
+"""Archive one thread: fetch each comment page, store the capture, parse it, merge the comments.
+
+Data flows one way: fetch -> capture stored -> adapter parses -> store merges. A parse failure is
+recorded on its capture and reported; only a first page that cannot be read at all is fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from sqlmodel import Session
+
+from archiver.adapters import adapter_for, adapter_named
+from archiver.adapters.base import ParsedPage
+from archiver.errors import FetchError, ParseError, UnsupportedSite
+from archiver.fetch import Fetcher, FetchResult
+from archiver.store import repo
+from archiver.store.db import Store
+from archiver.store.models import Capture, Thread
+
+log = logging.getLogger("archiver.pipeline")
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(slots=True)
+class ArchiveReport:
+    """What one archive run of a thread did."""
+
+    url: str
+    thread_id: int | None = None
+    title: str = ""
+    comments: int = 0  # current (not removed) comments after the run
+    pages: int = 0
+    pages_not_modified: int = 0
+    new: int = 0
+    edited: int = 0
+    removed: int = 0
+    complete: bool = False
+    closed: bool = False
+    parse_errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.edited or self.removed)
+
+    def summary(self) -> str:
+        parts = [f"{self.comments} comments", f"{self.pages} page{'s' * (self.pages != 1)}"]
+        if self.pages_not_modified:
+            parts.append(f"{self.pages_not_modified} unchanged")
+        parts.append(f"{self.new} new, {self.edited} edited, {self.removed} removed")
+        if self.closed:
+            parts.append("comments closed")
+        if self.parse_errors:
+            parts.append(f"{len(self.parse_errors)} page(s) failed to parse")
+        return f"Archived {self.title!r}: " + ", ".join(parts)
+
+
+PageCallback = Callable[[int, str], None]
+
+
+def _is_html(result: FetchResult) -> bool:
+    ctype = (result.header("content-type") or "").split(";")[0].strip().lower()
+    return not ctype or ctype in HTML_TYPES
+
+
+def _http_error(result: FetchResult) -> FetchError:
+    return FetchError(
+        f"{result.url}: HTTP {result.status} {result.reason}".rstrip(),
+        url=result.url,
+        status=result.status,
+    )
+
+
+class ThreadArchiver:
+    """Runs the pipeline for threads, with one fetcher and one store."""
+
+    def __init__(self, store: Store, fetcher: Fetcher, *, max_pages: int = 1000) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.max_pages = max_pages
+
+    def archive(
+        self, url: str, *, platform: str = "auto", on_page: PageCallback | None = None
+    ) -> ArchiveReport:
+        """Archive the thread at url and every page of its comments."""
+        report = ArchiveReport(url=url)
+        with self.store.session() as session:
+            self._run(session, url, platform, report, on_page)
+        return report
+
+    def _fetch(self, session: Session, page_url: str, conditional: bool) -> tuple[FetchResult, int]:
+        state = repo.url_state(session, page_url)
+        captures: list[Capture] = []
+
+        def record(result: FetchResult) -> None:
+            captures.append(repo.save_capture(session, result))
+            session.commit()  # the raw exchange is safe before anything parses it
+
+        result = self.fetcher.fetch(
+            page_url,
+            etag=state.etag if conditional else None,
+            last_modified=state.last_modified if conditional else None,
+            record=record,
+        )
+        if not captures:  # the fetcher records every exchange; this is only a safety net
+            captures.append(repo.save_capture(session, result))
+            session.commit()
+        return result, captures[-1].id or 0
+
+    def _run(
+        self,
+        session: Session,
+        url: str,
+        platform: str,
+        report: ArchiveReport,
+        on_page: PageCallback | None,
+    ) -> None:
+        now = repo.utcnow()
+        thread: Thread | None = repo.find_thread(session, url)
+        existing = repo.existing_comments(session, thread.id) if thread and thread.id else {}
+        merge = repo.MergeResult()
+        adapter: ModuleType | None = None if platform == "auto" else adapter_named(platform)
+        last_page: ParsedPage | None = None
+        visited: set[str] = set()
+        page_url: str | None = url
+        complete = False
+        while page_url is not None:
+            if page_url in visited or len(visited) >= self.max_pages:
+                log.warning("stopping at %s: page seen already or page limit reached", page_url)
+                break
+            visited.add(page_url)
+            report.pages += 1
+            if on_page is not None:
+                on_page(report.pages, page_url)
+            state = repo.url_state(session, page_url)
+            conditional = thread is not None and state.last_capture_id is not None
+            result, capture_id = self._fetch(session, page_url, conditional)
+            capture = session.get(Capture, capture_id)
+            assert capture is not None
+            if result.status == 304 and conditional:
+                report.pages_not_modified += 1
+                capture.thread_id = thread.id if thread else None
+                repo.keep_unchanged_page(existing, page_url, merge)
+                state.last_status, state.last_fetched_at = 304, capture.fetched_at
+                session.commit()
+                page_url = state.next_page_url
+                if page_url is None:
+                    complete = True
+                continue
+            if result.status >= 400 or result.status == 304:
+                if thread is not None and page_url == url and result.status in (404, 410):
+                    thread.status, thread.gone_at = "gone", thread.gone_at or now
+                    thread.last_error = f"HTTP {result.status}"
+                state.last_status, state.failures = result.status, state.failures + 1
+                state.last_error = f"HTTP {result.status}"
+                session.commit()
+                raise _http_error(result)
+            try:
+                if not _is_html(result):
+                    raise UnsupportedSite(
+                        f"{result.url} is not an HTML page "
+                        f"({result.header('content-type') or 'no content type'})"
+                    )
+                html = result.text
+                if adapter is None:
+                    adapter = adapter_for(html, result.url)
+                parsed = adapter.parse_page(html, result.url)
+            except (UnsupportedSite, ParseError, ValueError) as exc:
+                capture.parsed_ok, capture.parse_error = False, str(exc)
+                session.commit()
+                if thread is None or report.pages == 1:
+                    if isinstance(exc, UnsupportedSite | ParseError):
+                        raise
+                    raise ParseError(f"{result.url}: cannot read the page: {exc}") from exc
+                report.parse_errors.append(f"{result.url}: {exc}")
+                log.error("parse failed for %s: %s", result.url, exc)
+                break
+            if thread is None or report.pages == 1:
+                site = repo.get_or_create_site(session, parsed.thread.url, adapter.PLATFORM,
+                                               parsed.thread)
+                thread = repo.upsert_thread(session, site, parsed.thread, now)
+                if not existing and thread.id:
+                    existing = repo.existing_comments(session, thread.id)
+            assert thread is not None
+            repo.merge_page(session, thread, existing, page_url, parsed.comments, merge, now)
+            capture.thread_id, capture.page_number = thread.id, parsed.page_number
+            capture.parsed_ok = True
+            state.etag = result.header("etag")
+            state.last_modified = result.header("last-modified")
+            state.last_status, state.last_fetched_at = result.status, capture.fetched_at
+            state.last_capture_id, state.next_page_url = capture.id, parsed.next_page_url
+            state.failures, state.last_error = 0, None
+            session.commit()
+            last_page = parsed
+            page_url = parsed.next_page_url
+            if page_url is None:
+                complete = True
+        if thread is None:
+            raise FetchError(f"{url}: nothing could be archived", url=url)
+        if complete:
+            repo.mark_removed(session, existing, merge, now)
+        if last_page is not None:
+            thread.comments_closed = last_page.comments_closed
+        if thread.status != "gone" or complete:
+            thread.status = "closed" if thread.comments_closed else "open"
+        thread.pages = len(visited)
+        thread.last_fetched_at = now
+        if merge.changed:
+            thread.last_change_at = now
+        session.commit()
+        report.thread_id, report.title = thread.id, thread.title
+        report.new, report.edited, report.removed = merge.new, merge.edited, merge.removed
+        report.complete, report.closed = complete, thread.comments_closed
+        report.comments = len(repo.current_comments(session, thread.id or 0))
