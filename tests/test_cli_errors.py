@@ -1,0 +1,60 @@
+"""Bad input gets one clear line and a non-zero exit, never a traceback (real processes)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from archiver.devserver import FixtureServer
+from tests.conftest import run_cli_subprocess
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {"ARCHIVER_DATA_DIR": str(tmp_path / "archive"), "ARCHIVER_DELAY": "0"}
+
+
+def _one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_page_that_is_not_typepad(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        server.set_page("/post.html", "<html><body><h1>Hello</h1><p>Not a blog.</p></body></html>")
+        result = run_cli_subprocess("archive", server.url("/post.html"), env=_env(tmp_path))
+    assert result.code == 5
+    line = _one_line_error(result.err)
+    assert "not a thread page of a supported platform" in line
+
+
+def test_http_404(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        result = run_cli_subprocess("archive", server.url("/missing.html"), env=_env(tmp_path))
+    assert result.code == 3
+    assert "HTTP 404" in _one_line_error(result.err)
+
+
+def test_unreachable_host(tmp_path: Path) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens on this port now
+    result = run_cli_subprocess("archive", f"http://127.0.0.1:{port}/x.html", env=_env(tmp_path))
+    assert result.code == 3
+    assert "127.0.0.1" in _one_line_error(result.err)
+
+
+def test_not_a_url(tmp_path: Path) -> None:
+    result = run_cli_subprocess("archive", "ftp://example.org/x", env=_env(tmp_path))
+    assert result.code != 0
+    assert "http" in _one_line_error(result.err)
+
+
+def test_non_html_response(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        server.set_page("/feed.json", '{"a": 1}', content_type="application/json")
+        result = run_cli_subprocess("archive", server.url("/feed.json"), env=_env(tmp_path))
+    assert result.code == 5
+    assert "not an HTML page" in _one_line_error(result.err)
