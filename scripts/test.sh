@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Quick start, command 2: set up (Python packages, and as root the Debian packages the tests
+# use: chromium, postgresql), then run ruff and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v wget >/dev/null 2>&1 || need+=(wget)
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian packages: ${need[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "warning: missing ${need[*]} (install them to run every test)" >&2
+  fi
+fi
+.venv/bin/ruff check .
+exec .venv/bin/pytest "$@"
