@@ -142,6 +142,20 @@ def export(
 
 
 @command
+def demo(
+    sample: Annotated[
+        Path, typer.Option(help="Fixture folder with routes.json to serve.")
+    ] = Path("fixtures/typepad/moa-2018-06-08-abu-kamal/paged"),
+) -> None:
+    """Serve the bundled sample thread on 127.0.0.1, archive it and write its text dump."""
+    from archiver.demo import run_demo
+
+    report, out = run_demo(State.settings(), sample)
+    print(report.summary())
+    print(f"Text dump written to {out}")
+
+
+@command
 def version() -> None:
     """Print the version."""
     print(f"archiver {__version__}")
