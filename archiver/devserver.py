@@ -1,6 +1,7 @@
 """A small HTTP server on 127.0.0.1 that serves a saved site (fixtures) as if it were live.
 
-A fixture folder has a ``routes.json``: ``{"origin": "https://…", "routes": {"/path": "file"}}``.
+A fixture folder has a ``routes.json``: ``{"origin": "https://…", "routes": {"/path": "file"}}``
+(a route may carry a query string: ``/post.html?page=2``).
 Every occurrence of the origin in a served file is rewritten to the server's own address, so
 links and pagination lead back to it. Used by the tests and by ``archiver demo``.
 """
@@ -43,7 +44,7 @@ class FixtureServer:
                 path = urlsplit(self.path).path
                 with server._lock:
                     server.requests.append(("GET", self.path, dict(self.headers.items())))
-                    route = server.routes.get(path)
+                    route = server.routes.get(self.path) or server.routes.get(path)
                 if route is None:
                     body = b"<html><body><h1>404 Not Found</h1></body></html>"
                     route = Route(body=body, status=404)

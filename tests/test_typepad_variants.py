@@ -1,0 +1,122 @@
+"""TypePad template variations: one fixture per quirk, each with its expected result beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archiver.adapters import typepad
+from archiver.adapters.render import html_to_text
+from archiver.devserver import serve_fixture
+from archiver.errors import ParseError
+from tests.conftest import FIXTURES, MOA, normalise
+
+VARIANT = FIXTURES / "typepad" / "variant-standard-template"
+VARIANT_PATH = "/blog/2019/01/winter-pruning.html"
+
+
+def test_variant_thread_archives_to_its_expected_dump(data_dir: Path, cli, tmp_path: Path) -> None:
+    """Numbers absent (positions used), 12-hour dates, text tagline, entry-more, lists, a
+    headline, an image's alt, a pager with only numbered links and a ?page=N scheme, comments
+    still open."""
+    server = serve_fixture(VARIANT)
+    try:
+        url = server.url(VARIANT_PATH)
+        result = cli("archive", url)
+        assert result.code == 0, result.err
+        assert "4 comments, 2 pages" in result.out
+        out = tmp_path / "variant.txt"
+        assert cli("export", "text", url, "-o", str(out)).code == 0
+    finally:
+        server.stop()
+    expected = (VARIANT / "expected.txt").read_text(encoding="utf-8")
+    assert normalise(out.read_text(encoding="utf-8")) == normalise(expected)
+
+
+def test_comment_fields_without_numbers() -> None:
+    html = (VARIANT / "winter-pruning.html").read_text(encoding="utf-8")
+    page = typepad.parse_page(html, "https://gardennotes.typepad.com" + VARIANT_PATH)
+    first, second = page.comments
+    assert (first.source_id, first.author_name, first.author_url, first.number) == (
+        "6a0001", "Bob", "http://bob.example.net/", None)
+    assert first.published_text == "January 14, 2019 at 10:02 AM"
+    assert first.published_at is not None and first.published_at.hour == 10
+    assert second.author_name == "Чайка" and second.author_url is None
+    assert page.thread.author == "Anne Gärtner"
+    assert page.thread.published_text == "January 14, 2019 at 09:15 AM"
+    assert page.thread.site_tagline == "Weeds, seeds & the occasional rant"
+    assert page.comments_closed is False
+    assert page.next_page_url == "https://gardennotes.typepad.com" + VARIANT_PATH + "?page=2"
+
+
+def test_last_page_has_no_next_and_page_number_from_pager() -> None:
+    html = (VARIANT / "winter-pruning-page-2.html").read_text(encoding="utf-8")
+    page = typepad.parse_page(html, "https://gardennotes.typepad.com" + VARIANT_PATH + "?page=2")
+    assert page.page_number == 2
+    assert page.next_page_url is None
+    assert [c.source_id for c in page.comments] == ["6a0003", "6a0004"]
+
+
+def test_rel_next_link_wins_over_numbers() -> None:
+    html = (MOA / "one-page" / "syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan.html"
+            ).read_text(encoding="utf-8")
+    html = html.replace(
+        '<div class="comments-content">',
+        '<div class="comments-nav"><a href="/p/9">9</a> <a rel="next" href="/later?c=2">»</a>'
+        '</div><div class="comments-content">', 1)
+    page = typepad.parse_page(html, "https://www.moonofalabama.org/x.html")
+    assert page.next_page_url == "https://www.moonofalabama.org/later?c=2"
+
+
+def test_reference_page_fields() -> None:
+    html = (MOA / "one-page" / "syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan.html"
+            ).read_text(encoding="utf-8")
+    page = typepad.parse_page(html, "https://www.moonofalabama.org/2018/06/x.html")
+    assert len(page.comments) == 40 and page.comments_closed and page.next_page_url is None
+    assert page.thread.site_name == "Moon of Alabama" and page.thread.site_tagline == "Brecht quote"
+    assert page.thread.footer_text == "Posted by b on June 8, 2018 at 18:39 UTC"
+    first = page.comments[0]
+    assert (first.author_name, first.number, first.published_text) == ("jayc", 1,
+                                                                       "Jun 8 2018 18:52 utc")
+    assert first.published_at is not None and first.published_at.isoformat() == (
+        "2018-06-08T18:52:00+00:00")
+    assert typepad.matches(html)
+
+
+def test_not_typepad_is_not_matched() -> None:
+    assert not typepad.matches("<html><body><article><p>hi</p></article></body></html>")
+
+
+@pytest.mark.parametrize("html", [
+    "<html><body><div class='entry'><p>no header or body</p></div></body></html>",
+    "",
+])
+def test_page_without_a_post_is_a_parse_error(html: str) -> None:
+    with pytest.raises(ParseError):
+        typepad.parse_page(html, "https://example.typepad.com/x.html")
+
+
+def test_malformed_html_still_parses() -> None:
+    html = (VARIANT / "winter-pruning.html").read_text(encoding="utf-8")
+    broken = html.replace("</p>", "").replace("</div>\n<p class=\"comment-footer", "<p class=\""
+                                                 "comment-footer")
+    page = typepad.parse_page(broken, "https://gardennotes.typepad.com" + VARIANT_PATH)
+    assert len(page.comments) == 2
+    assert page.comments[0].author_name == "Bob"
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    ("<p>a   b\n c</p>", "a b c"),
+    ("<p>x&nbsp;&nbsp;y</p>", "x\xa0\xa0y"),
+    ("<p>one<br>two</p><p>three</p>", "one\ntwo\n\nthree"),
+    ("<ul><li>a</li><li>b</li></ul>", "- a\n- b"),
+    ("<ol start='3'><li>c</li><li>d</li></ol>", "3. c\n4. d"),
+    ("<h2>Title</h2><p>body</p>", "Title\n\nbody"),
+    ("<p><a href='x'>link text</a> and <img alt='pic' src='y'> <img alt='' src='z'></p>",
+     "link text and pic"),
+    ("<blockquote><p>q</p></blockquote><p>r</p>", "q\n\nr"),
+    ("<p>a<script>alert(1)</script>b</p>", "ab"),
+])
+def test_render_rules(html: str, text: str) -> None:
+    assert html_to_text(html) == text
