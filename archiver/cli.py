@@ -11,6 +11,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from archiver import __version__
 from archiver.config import Settings, load_settings
@@ -87,12 +88,26 @@ def _options(
 def archive(
     url: Annotated[str, typer.Argument(help="URL of the thread (the post page).")],
     platform: Annotated[str, typer.Option(help="Platform, or 'auto' to detect.")] = "auto",
+    ignore_robots: Annotated[
+        bool, typer.Option("--ignore-robots", help="Skip robots.txt (only for your own site).")
+    ] = False,
 ) -> None:
     """Archive a thread and every page of its comments."""
     settings = State.settings()
+    if ignore_robots:
+        settings.fetch.respect_robots = False
+        logging.getLogger("archiver").warning("robots.txt ignored for %s (--ignore-robots)", url)
     store = Store(settings.db_url)
-    with Fetcher(settings.fetch) as fetcher:
-        report = ThreadArchiver(store, fetcher).archive(url, platform=platform)
+    with Fetcher(settings.fetch) as fetcher, Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def on_page(number: int, page_url: str) -> None:
+            progress.update(task, description=f"page {number}: {page_url}")
+
+        report = ThreadArchiver(store, fetcher).archive(url, platform=platform, on_page=on_page)
     print(report.summary())
     for error in report.parse_errors:
         console.print(f"[yellow]warning:[/] {error}")
