@@ -1,104 +1,87 @@
-"""The HTTP client: one GET with per-host delay, returning the exchange exactly as received."""
+"""The HTTP client: polite, patient GETs that return every exchange exactly as received."""
 
 from __future__ import annotations
 
-import threading
+import logging
 import time
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urljoin
 
 import httpx
+import tenacity
 
-from archiver import __version__
 from archiver.errors import FetchError
-
-DEFAULT_USER_AGENT = (
-    f"archiver/{__version__} (+https://github.com/archiver-project/archiver; archiver@example.org)"
+from archiver.fetch.charset import choose_encoding
+from archiver.fetch.limits import LimitExceeded, check_url, decode_body
+from archiver.fetch.politeness import Politeness, host_key
+from archiver.fetch.result import FetchResult
+from archiver.fetch.retry import (
+    RETRY_STATUSES,
+    SLOWDOWN_STATUSES,
+    RetryPolicy,
+    Transient,
+    parse_retry_after,
 )
+from archiver.fetch.robots import RobotsCache, RobotsRules
+from archiver.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "FetchResult",
+    "FetchSettings",
+    "Fetcher",
+    "decode_body",
+]
+
+log = logging.getLogger("archiver.fetch")
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 2.3.1.2
+Record = Callable[[FetchResult], None]
 
 
-@dataclass(slots=True)
-class FetchSettings:
-    """How politely and patiently we fetch."""
-
-    user_agent: str = DEFAULT_USER_AGENT
-    delay: float = 1.0  # seconds between two requests to the same host
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    max_body: int = 50 * 1024 * 1024
+def _pairs(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
 
 
-@dataclass(slots=True)
-class FetchResult:
-    """One HTTP exchange: what we sent and what came back, bytes as received."""
-
-    url: str
-    method: str
-    status: int
-    reason: str
-    http_version: str
-    request_headers: list[tuple[str, str]]
-    headers: list[tuple[str, str]]  # response headers, in order, as received
-    raw_body: bytes  # as on the wire (after de-chunking, before Content-Encoding decoding)
-    body: bytes  # decoded payload
-    fetched_at: datetime  # naive UTC
-    elapsed_ms: int
-    attempt: int = 1
-    final: bool = True  # False for an exchange that was retried
-    encoding: str = field(default="utf-8")
-
-    def header(self, name: str) -> str | None:
-        low = name.lower()
-        for key, value in self.headers:
-            if key.lower() == low:
-                return value
-        return None
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
-
-    @property
-    def text(self) -> str:
-        return self.body.decode(self.encoding, errors="replace")
-
-
-def decode_body(raw: bytes, content_encoding: str | None) -> bytes:
-    """Undo Content-Encoding (gzip, deflate) on a raw body."""
-    if not content_encoding:
-        return raw
-    data = raw
-    for coding in reversed([c.strip().lower() for c in content_encoding.split(",") if c.strip()]):
-        if coding in ("gzip", "x-gzip"):
-            data = zlib.decompress(data, 16 + zlib.MAX_WBITS)
-        elif coding == "deflate":
-            try:
-                data = zlib.decompress(data)
-            except zlib.error:
-                data = zlib.decompress(data, -zlib.MAX_WBITS)
-        elif coding == "identity":
-            continue
-        else:
-            raise FetchError(f"unsupported Content-Encoding {coding!r}")
-    return data
+def _describe(exc: httpx.HTTPError, url: str, received: int) -> str:
+    """A short, readable reason for a transport failure."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out connecting to {host_key(url)}"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {host_key(url)}: {exc}"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"read timed out (server stalled after {received} body bytes)"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out: {exc}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"body cut short: {exc}" if received else f"protocol error: {exc}"
+    if isinstance(exc, httpx.ReadError):
+        return f"connection lost after {received} body bytes: {exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class Fetcher:
-    """A polite HTTP client. Thread-safe: one request at a time per host, with a delay."""
+    """A polite HTTP client. Thread-safe: per-host slots and delay, retries, robots.txt."""
 
     def __init__(self, settings: FetchSettings | None = None) -> None:
-        self.settings = settings or FetchSettings()
-        s = self.settings
+        self.settings = s = settings or FetchSettings()
         self._client = httpx.Client(
-            headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                "Accept-Encoding": "gzip, deflate",
+            },
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
-            follow_redirects=True,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=max(1, s.max_concurrency)),
         )
-        self._hosts: dict[str, tuple[threading.Lock, list[float]]] = {}
-        self._hosts_lock = threading.Lock()
+        self.politeness = Politeness(s)
+        self._retry = RetryPolicy(s)
+        self.robots = RobotsCache(s, self._fetch_robots, on_rules=self._apply_robots_rates)
+        if not s.respect_robots:
+            log.info("robots.txt will be ignored (--ignore-robots): for a site's own owner only")
 
     def close(self) -> None:
         self._client.close()
@@ -109,12 +92,7 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _host_slot(self, url: str) -> tuple[threading.Lock, list[float]]:
-        host = urlsplit(url).netloc.lower()
-        with self._hosts_lock:
-            if host not in self._hosts:
-                self._hosts[host] = (threading.Lock(), [0.0])
-            return self._hosts[host]
+    # -- public -----------------------------------------------------------------------------
 
     def fetch(
         self,
@@ -122,66 +100,256 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
-        record: Callable[[FetchResult], None] | None = None,
+        record: Record | None = None,
     ) -> FetchResult:
-        """GET url; return the exchange. Raises FetchError when no response could be had."""
-        scheme = urlsplit(url).scheme
-        if scheme not in ("http", "https"):
-            raise FetchError(f"not an http(s) URL: {url}", url=url)
+        """GET url, following redirects; every complete exchange goes to record first.
+
+        Returns the final exchange for any non-retryable status (200, 304, 404...). Raises
+        RobotsDisallowed, or FetchError when retries run out or a limit is broken.
+        """
+        check_url(url)
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        lock, last = self._host_slot(url)
-        with lock:
-            wait = last[0] + self.settings.delay - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+        return self._follow(
+            url,
+            headers,
+            record,
+            check_robots=self.settings.respect_robots,
+            max_redirects=self.settings.max_redirects,
+        )
+
+    # -- redirects --------------------------------------------------------------------------
+
+    def _follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        record: Record | None,
+        *,
+        check_robots: bool,
+        max_redirects: int,
+    ) -> FetchResult:
+        chain: list[str] = []
+        current = url
+        while True:
+            if check_robots:
+                self.robots.check(current)
+            # Validators belong to the URL they were stored for, not to a redirect target.
+            result = self._with_retries(
+                current, headers if current == url else {}, record, url, chain
+            )
+            if result.redirect_to is None:
+                return result
+            chain.append(current)
+            target = result.redirect_to
+            if target in chain:
+                loop = " -> ".join([*chain, target])
+                raise LimitExceeded(f"redirect loop: {loop}", url=url, status=result.status)
+            if len(chain) > max_redirects:
+                raise LimitExceeded(
+                    f"more than {max_redirects} redirects from {url} (last to {target})",
+                    url=url,
+                    status=result.status,
+                )
             try:
-                result = self._get(url, headers)
-            finally:
-                last[0] = time.monotonic()
-        if record is not None:
-            record(result)
+                check_url(target)
+            except LimitExceeded as exc:
+                raise LimitExceeded(
+                    f"{current} redirects to a non-http(s) URL: {target}",
+                    url=url,
+                    status=result.status,
+                ) from exc
+            current = target
+
+    # -- retries ----------------------------------------------------------------------------
+
+    def _with_retries(
+        self,
+        url: str,
+        headers: dict[str, str],
+        record: Record | None,
+        requested: str,
+        chain: list[str],
+    ) -> FetchResult:
+        s = self.settings
+        retrying = tenacity.Retrying(
+            retry=self._retry.should_retry,
+            wait=self._retry.wait,
+            stop=self._retry.stop,
+            sleep=s.sleep,
+            before_sleep=self._before_sleep,
+            reraise=False,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    result = self._attempt(url, headers, number, requested, list(chain))
+                    if record is not None:
+                        record(result)
+                if not attempt.retry_state.outcome.failed:  # type: ignore[union-attr]
+                    attempt.retry_state.set_result(result)
+        except tenacity.RetryError as err:
+            last = err.last_attempt
+            n = last.attempt_number
+            if last.failed:
+                exc = last.exception()
+                raise FetchError(
+                    f"gave up on {url} after {n} attempts: {exc}",
+                    url=url,
+                    status=getattr(exc, "status", None),
+                ) from exc
+            bad: FetchResult = last.result()
+            why = f"HTTP {bad.status} {bad.reason}".rstrip()
+            asked = bad.header("Retry-After")
+            if n < s.max_attempts and asked:
+                why += f" (Retry-After {asked!r} is beyond our {s.max_retry_wait:.0f} s limit)"
+            raise FetchError(
+                f"gave up on {url} after {n} attempts: {why}", url=url, status=bad.status
+            ) from None
         return result
 
-    def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
+    def _before_sleep(self, state: tenacity.RetryCallState) -> None:
+        outcome = state.outcome
+        what = (
+            str(outcome.exception())
+            if outcome is not None and outcome.failed
+            else f"HTTP {outcome.result().status}"
+            if outcome is not None
+            else "?"
+        )
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        log.info("retrying in %.1f s (attempt %d failed: %s)", wait, state.attempt_number, what)
+
+    def _attempt(
+        self, url: str, headers: dict[str, str], number: int, requested: str, chain: list[str]
+    ) -> FetchResult:
+        """One request in this host's slot; classify the outcome for retries and redirects."""
+        host = host_key(url)
+        with self.politeness.slot(host):
+            result = self._exchange(url, headers, number)
+        result.requested_url = requested
+        result.redirects = chain
+        if result.status in SLOWDOWN_STATUSES:
+            delay = self.politeness.slow_down(host)
+            log.info("%s answered %d: delay for %s is now %.1f s", url, result.status, host, delay)
+        asked = parse_retry_after(result.header("Retry-After"))
+        if asked is not None and result.status in SLOWDOWN_STATUSES:
+            self.politeness.defer(host, min(asked, self.settings.max_retry_wait))
+        if result.status in RETRY_STATUSES:
+            result.final = False
+        elif result.status in REDIRECT_STATUSES:
+            location = result.header("Location")
+            if location:
+                result.redirect_to = urldefrag(urljoin(url, location.strip()))[0]
+                result.final = False
+        return result
+
+    # -- one exchange -----------------------------------------------------------------------
+
+    def _exchange(self, url: str, headers: dict[str, str], attempt: int) -> FetchResult:
+        """One GET, body streamed raw under the size and time limits. Raises Transient."""
+        s = self.settings
         started = time.monotonic()
         fetched_at = datetime.now(UTC).replace(tzinfo=None)
+        received = 0
+        status: int | None = None
         try:
             with self._client.stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                length = response.headers.get("content-length", "")
+                if length.isdigit() and int(length) > s.max_body:
+                    raise LimitExceeded(
+                        f"{url}: Content-Length {int(length)} exceeds the {s.max_body} byte limit",
+                        url=url,
+                        status=status,
+                    )
                 chunks: list[bytes] = []
-                size = 0
                 for chunk in response.iter_raw():
-                    size += len(chunk)
-                    if size > self.settings.max_body:
-                        raise FetchError(
-                            f"{url}: body larger than {self.settings.max_body} bytes", url=url
+                    received += len(chunk)
+                    if received > s.max_body:
+                        raise LimitExceeded(
+                            f"{url}: body exceeds the {s.max_body} byte limit",
+                            url=url,
+                            status=status,
+                        )
+                    if time.monotonic() - started > s.total_timeout:
+                        raise Transient(
+                            f"response took longer than {s.total_timeout:g} s"
+                            f" ({received} body bytes so far)",
+                            url=url,
                         )
                     chunks.append(chunk)
-        except httpx.ConnectError as exc:
-            raise FetchError(f"cannot connect to {urlsplit(url).netloc}: {exc}", url=url) from exc
-        except httpx.TimeoutException as exc:
-            raise FetchError(f"timed out fetching {url}", url=url) from exc
+                raw = b"".join(chunks)
+                req_headers = _pairs(response.request.headers.raw)
+                resp_headers = _pairs(response.headers.raw)
+                reason = response.reason_phrase
+                http_version = response.http_version
+        except httpx.UnsupportedProtocol as exc:
+            self._log_failure(url, attempt, started, str(exc))
+            raise LimitExceeded(f"not an http(s) URL: {url}", url=url) from exc
         except httpx.HTTPError as exc:
-            raise FetchError(f"error fetching {url}: {exc}", url=url) from exc
-        raw = b"".join(chunks)
-        resp_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
-        body = decode_body(raw, response.headers.get("content-encoding"))
+            why = _describe(exc, url, received)
+            self._log_failure(url, attempt, started, why)
+            raise Transient(why, url=url) from exc
+        except FetchError as exc:
+            self._log_failure(url, attempt, started, str(exc))
+            raise
+        elapsed_ms = int((time.monotonic() - started) * 1000)
+        encoding_header = next(
+            (v for k, v in resp_headers if k.lower() == "content-encoding"), None
+        )
+        try:
+            body = decode_body(
+                raw,
+                encoding_header,
+                max_decoded=s.max_decoded_body,
+                max_ratio=s.max_ratio,
+                ratio_floor=s.ratio_floor,
+                url=url,
+            )
+        except LimitExceeded as exc:
+            exc.status = status
+            self._log_failure(url, attempt, started, str(exc))
+            raise
+        content_type = next((v for k, v in resp_headers if k.lower() == "content-type"), None)
+        log.info("GET %s %d %d B %d ms attempt %d", url, status, len(raw), elapsed_ms, attempt)
         return FetchResult(
-            url=str(response.url),
+            url=url,
             method="GET",
-            status=response.status_code,
-            reason=response.reason_phrase,
-            http_version=response.http_version,
-            request_headers=[
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.request.headers.raw
-            ],
+            status=status,
+            reason=reason,
+            http_version=http_version,
+            request_headers=req_headers,
             headers=resp_headers,
             raw_body=raw,
             body=body,
             fetched_at=fetched_at,
-            elapsed_ms=int((time.monotonic() - started) * 1000),
-            encoding=response.charset_encoding or "utf-8",
+            elapsed_ms=elapsed_ms,
+            attempt=attempt,
+            encoding=choose_encoding(body, content_type),
         )
+
+    @staticmethod
+    def _log_failure(url: str, attempt: int, started: float, why: str) -> None:
+        ms = int((time.monotonic() - started) * 1000)
+        log.info("GET %s failed after %d ms attempt %d: %s", url, ms, attempt, why)
+
+    # -- robots.txt -------------------------------------------------------------------------
+
+    def _fetch_robots(self, url: str) -> FetchResult:
+        return self._follow(url, {}, None, check_robots=False, max_redirects=ROBOTS_MAX_REDIRECTS)
+
+    def _apply_robots_rates(self, url: str, rules: RobotsRules) -> None:
+        if rules.parser is None:
+            return
+        token = self.settings.robots_token
+        delay = rules.parser.crawl_delay(token)
+        rate = rules.parser.request_rate(token)
+        if rate is not None and rate.requests:
+            delay = max(delay or 0.0, rate.seconds / rate.requests)
+        if delay:
+            self.politeness.set_crawl_delay(host_key(url), float(delay))

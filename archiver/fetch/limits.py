@@ -22,14 +22,11 @@ def check_url(url: str) -> None:
         raise LimitExceeded(f"not an http(s) URL: {url}", url=url)
 
 
-def _decompress(
-    data: bytes, make: zlib._Decompress, budget: int, url: str, coding: str
-) -> bytes:
+def _decompress(data: bytes, d: zlib._Decompress, budget: int, url: str, coding: str) -> bytes:
     """Stream data through one zlib decompressor, never producing more than budget bytes."""
     out: list[bytes] = []
     produced = 0
     pending = data
-    d = make
     while True:
         chunk = d.decompress(pending, _CHUNK)
         produced += len(chunk)
@@ -79,14 +76,16 @@ def decode_body(
     for coding in reversed(codings):
         try:
             if coding in ("gzip", "x-gzip"):
-                data = _decompress(data, zlib.decompressobj(16 + zlib.MAX_WBITS), budget, url,
-                                   coding)
+                data = _decompress(
+                    data, zlib.decompressobj(16 + zlib.MAX_WBITS), budget, url, coding
+                )
             elif coding == "deflate":
                 try:
                     data = _decompress(data, zlib.decompressobj(), budget, url, coding)
                 except zlib.error:  # raw deflate, as some servers send it
-                    data = _decompress(data, zlib.decompressobj(-zlib.MAX_WBITS), budget, url,
-                                       coding)
+                    data = _decompress(
+                        data, zlib.decompressobj(-zlib.MAX_WBITS), budget, url, coding
+                    )
             elif coding == "identity":
                 continue
             else:
