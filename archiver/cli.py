@@ -72,6 +72,9 @@ def command(func: Callable[P, R]) -> Callable[P, R]:
 @app.callback()
 def _options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every request and warning.")
+    ] = False,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="TOML config file.")
     ] = None,
@@ -79,7 +82,7 @@ def _options(
     State.debug = debug
     State.config = config
     logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
+        level=logging.DEBUG if debug else logging.INFO if verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 

@@ -31,7 +31,7 @@ def test_paged_thread_follows_the_pager(moa_paged, data_dir: Path, cli) -> None:
     result = cli("archive", moa_paged.url(MOA_PATH))
     assert result.code == 0, result.err
     assert "3 pages" in result.out
-    paths = [path for _, path, _ in moa_paged.requests]
+    paths = [path for _, path, _ in moa_paged.requests if path != "/robots.txt"]
     assert paths == [
         MOA_PATH,
         "/2018/06/syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan/comments/page/2/",
