@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
@@ -182,7 +183,7 @@ def test_text_never_raises() -> None:
         headers=[],
         raw_body=junk,
         body=junk,
-        fetched_at=__import__("datetime").datetime(2020, 1, 1),
+        fetched_at=datetime(2020, 1, 1),
         elapsed_ms=0,
         encoding=enc,
     )

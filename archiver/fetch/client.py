@@ -222,7 +222,7 @@ class Fetcher:
             else "?"
         )
         wait = state.next_action.sleep if state.next_action is not None else 0.0
-        log.info("retrying in %.1f s (attempt %d failed: %s)", wait, state.attempt_number, what)
+        log.debug("retrying in %.1f s (attempt %d failed: %s)", wait, state.attempt_number, what)
 
     def _attempt(
         self, url: str, headers: dict[str, str], number: int, requested: str, chain: list[str]
@@ -238,7 +238,9 @@ class Fetcher:
             log.info("%s answered %d: delay for %s is now %.1f s", url, result.status, host, delay)
         asked = parse_retry_after(result.header("Retry-After"))
         if asked is not None and result.status in SLOWDOWN_STATUSES:
-            self.politeness.defer(host, min(asked, self.settings.max_retry_wait))
+            # The whole host waits; past max_retry_wait its URLs fail fast (HostDeferred) and
+            # are tried again on a later run. A day at most, whatever the server says.
+            self.politeness.defer(host, min(asked, max(self.settings.max_retry_wait, 86400.0)))
         if result.status in RETRY_STATUSES:
             result.final = False
         elif result.status in REDIRECT_STATUSES:
