@@ -14,6 +14,8 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -78,27 +80,65 @@ class ChildRun:
     stderr: str
 
 
+GNU_TIME = "/usr/bin/time"
+
+
+def _poll_hwm(pid: int, peak: list[int], done: threading.Event) -> None:
+    """Keep the largest VmHWM (kB) seen in /proc/PID/status until the process ends."""
+    status = Path(f"/proc/{pid}/status")
+    while not done.is_set():
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak[0] = max(peak[0], int(line.split()[1]))
+                    break
+        except (OSError, ValueError):
+            return
+        done.wait(0.002)
+
+
 def run_child(
     args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
     check: bool = True,
 ) -> ChildRun:
-    """Run a command as a child process; peak RSS is that child's own (os.wait4's ru_maxrss)."""
-    out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-child-{os.getpid()}.out"
-    err_path = out_path.with_suffix(".err")
+    """Run a command as a child process and measure its wall time and peak resident memory.
+
+    Peak memory is the child's own maximum RSS as GNU time reports it (%M, from wait4). Not
+    os.wait4 here: a child forked from this (large) process would count our pages until its
+    exec. Without /usr/bin/time, VmHWM is polled from /proc every 2 ms instead.
+    """
+    tmp = Path(tempfile.gettempdir())
+    stem = f"bench-child-{os.getpid()}-{time.monotonic_ns()}"
+    out_path, err_path, mem_path = (tmp / f"{stem}.{ext}" for ext in ("out", "err", "mem"))
+    use_time = Path(GNU_TIME).exists()
+    command = [GNU_TIME, "-f", "%M", "-o", str(mem_path), *args] if use_time else list(args)
+    peak = [0]
+    done = threading.Event()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            list(args), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+            command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})}, cwd=cwd or ROOT,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
+        poller = None
+        if not use_time:
+            poller = threading.Thread(target=_poll_hwm, args=(proc.pid, peak, done), daemon=True)
+            poller.start()
+        proc.wait()
         wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        if poller is not None:
+            poller.join()
+    if use_time:
+        try:
+            peak[0] = int(mem_path.read_text().strip().splitlines()[-1])
+        except (OSError, ValueError, IndexError):
+            peak[0] = 0
     stdout = out_path.read_text(encoding="utf-8", errors="replace")
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
-    out_path.unlink(missing_ok=True)
-    err_path.unlink(missing_ok=True)
-    run = ChildRun(wall, usage.ru_maxrss / 1024.0, proc.returncode, stdout, stderr)
+    for path in (out_path, err_path, mem_path):
+        path.unlink(missing_ok=True)
+    run = ChildRun(wall, peak[0] / 1024.0, proc.returncode, stdout, stderr)
     if check and run.returncode != 0:
         raise RuntimeError(
             f"{' '.join(args)} exited {run.returncode}:\n{stderr[-3000:]}\n{stdout[-1000:]}"
@@ -174,3 +214,54 @@ def finish(rows: Sequence[Row], json_path: Path | None, extra: dict | None = Non
         payload = {"rows": [asdict(r) for r in rows], **(extra or {})}
         json_path.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0
+
+
+def etag_routes(pages: dict[str, str]) -> dict:
+    """devserver Routes for pages (path -> HTML), each with an ETag of its body."""
+    import hashlib
+
+    from archiver.devserver import Route
+
+    routes = {}
+    for path, html in pages.items():
+        body = html.encode("utf-8")
+        routes[path] = Route(body=body, headers={"ETag": f'"{hashlib.sha1(body).hexdigest()}"'})
+    return routes
+
+
+def serve_pages(pages: dict[str, str], origin: str):  # type: ignore[no-untyped-def]
+    """Start archiver.devserver.FixtureServer on 127.0.0.1 for these pages (with ETags)."""
+    from archiver.devserver import FixtureServer
+
+    return FixtureServer(etag_routes(pages), origin=origin).start()
+
+
+def replace_pages(server, pages: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Serve other pages from now on (same server, same port)."""
+    routes = etag_routes(pages)
+    with server._lock:
+        server.routes = routes
+
+
+def archiver_env(data_dir: Path) -> dict[str, str]:
+    """Environment for an archiver child: its own SQLite file, no delay, no config file."""
+    return {
+        "ARCHIVER_DATA_DIR": str(data_dir),
+        "ARCHIVER_DELAY": "0",
+        "ARCHIVER_DATABASE_URL": "",
+        "ARCHIVER_CONFIG": "",
+    }
+
+
+def archive_child(
+    args: Sequence[str], data_dir: Path, *, env: dict[str, str] | None = None
+) -> tuple[ChildRun, dict]:
+    """Run `archiver ARGS` through bench/archive_child.py; returns the run and its counters."""
+    stats = data_dir.parent / f"stats-{os.getpid()}-{time.monotonic_ns()}.json"
+    run = python_child(
+        [str(BENCH / "archive_child.py"), "--stats", str(stats), "--", *args],
+        env={**archiver_env(data_dir), **(env or {})},
+    )
+    data = json.loads(stats.read_text(encoding="utf-8"))
+    stats.unlink(missing_ok=True)
+    return run, data

@@ -425,10 +425,10 @@ def make_thread(
         raise ValueError("per_page must be at least 1")
     post_rng = random.Random(f"post-{seed}")
     yyyy, mm = 2018, 6
-    slug = slug or f"synthetic-thread-{seed}-with-{n_comments}-comments"
+    slug = slug or f"synthetic-thread-{seed}"  # the same URL whatever the number of comments
     post_path = f"/{yyyy}/{mm:02d}/{slug}.html"
     post_url = origin + post_path
-    title = escape(f"Synthetic Thread {seed} - Is The Attack Part Of A Plan? ({n_comments})")
+    title = escape(f"Synthetic Thread {seed} - Is The Attack On Abu Kamal Part Of A Plan?")
     comments = generate_comments(n_comments, seed=seed)
     fields = dict(
         title=title, post_url=post_url, origin=origin, yyyy=yyyy, mm=f"{mm:02d}",

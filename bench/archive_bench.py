@@ -1,0 +1,124 @@
+"""Archive benchmark (issue 6, item 2): a 5,000-comment thread over 50 pages, end to end.
+
+The synthetic thread is served on 127.0.0.1 (archiver.devserver, in this process). Each round
+runs, as child processes and in alternating order, (a) ``archiver archive URL`` with delay 0 and
+a fresh SQLite file (fetch, store captures, parse, upsert) and (b) ``wget --warc-file`` fetching
+the same 50 URLs (the floor for the network part). Wall time, pages/s and peak RSS of each
+child; medians over the rounds; the ratio is of medians measured in this run.
+
+    python bench/archive_bench.py [--quick] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from common import (
+    Row,
+    archiver_env,
+    arg_parser,
+    finish,
+    fmt_s,
+    python_child,
+    run_child,
+    serve_pages,
+    verdict,
+)
+from gen_thread import make_thread
+
+COMMENTS, PER_PAGE = 5000, 100
+WALL_TARGET = 1.5  # archiver wall time at most 1.5x wget's
+
+
+def count_warc_responses(path: Path) -> int:
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as handle:
+        return sum(1 for rec in ArchiveIterator(handle) if rec.rec_type == "response")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arg_parser(__doc__.split("\n\n")[0]).parse_args(argv)
+    rounds = 1 if args.quick else 5
+    wget = shutil.which("wget")
+    thread = make_thread(COMMENTS, PER_PAGE, seed=1)
+    pages = len(thread.pages)
+    work = Path(tempfile.mkdtemp(prefix="archiver-bench-archive-"))
+    server = serve_pages(thread.pages, thread.origin)
+    rows: list[Row] = []
+    try:
+        url = server.url(thread.post_path)
+        urls = work / "urls.txt"
+        urls.write_text("".join(server.url(p) + "\n" for p in thread.pages), encoding="utf-8")
+        ours: list = []
+        theirs: list = []
+        startup: list = []
+        for index in range(rounds):
+            data_dir = work / f"ours-{index}"
+
+            def run_ours(data_dir: Path = data_dir) -> None:
+                run = python_child(["-m", "archiver.cli", "archive", url],
+                                   env=archiver_env(data_dir))
+                if f"{COMMENTS} comments" not in run.stdout:
+                    raise SystemExit(f"archiver did not report {COMMENTS} comments:\n{run.stdout}")
+                ours.append(run)
+
+            def run_wget(index: int = index) -> None:
+                if wget is None:
+                    return
+                folder = work / f"wget-{index}"
+                folder.mkdir()
+                run = run_child([wget, "-q", f"--warc-file={folder / 'thread'}", "-O", "/dev/null",
+                                 "-i", str(urls)], cwd=folder)
+                theirs.append(run)
+
+            for step in ((run_ours, run_wget) if index % 2 == 0 else (run_wget, run_ours)):
+                step()
+            startup.append(python_child(["-c", "import archiver.cli"]))
+        # what each side produced, checked once
+        db = sqlite3.connect(work / "ours-0" / "archiver.db")
+        stored = db.execute("select count(*) from comment").fetchone()[0]
+        captures = db.execute("select count(*) from capture where status = 200").fetchone()[0]
+        db.close()
+        if stored != COMMENTS:
+            raise SystemExit(f"archiver stored {stored} comments, expected {COMMENTS}")
+        ours_wall = statistics.median(r.wall for r in ours)
+        ours_rss = statistics.median(r.peak_rss_mb for r in ours)
+        start_wall = statistics.median(r.wall for r in startup)
+        case = f"{COMMENTS:,} comments / {pages} pages, 127.0.0.1, delay 0"
+        rows.append(Row("archive", case, "archiver: wall", fmt_s(ours_wall),
+                        note=f"median of {rounds}; {captures} pages stored, {stored} comments"))
+        rows.append(Row("archive", case, "archiver: pages/s", f"{pages / ours_wall:.1f}"))
+        rows.append(Row("archive", case, "archiver: peak RSS", f"{ours_rss:.0f} MB"))
+        rows.append(Row("archive", case, "archiver: Python start + imports", fmt_s(start_wall),
+                        note="`python -c 'import archiver.cli'`, included in the wall above"))
+        if theirs:
+            warc = work / "wget-0" / "thread.warc.gz"
+            responses = count_warc_responses(warc)
+            if responses != pages:
+                raise SystemExit(f"wget WARC holds {responses} responses, expected {pages}")
+            wget_wall = statistics.median(r.wall for r in theirs)
+            wget_rss = statistics.median(r.peak_rss_mb for r in theirs)
+            rows.append(Row("archive", case, "wget --warc-file: wall", fmt_s(wget_wall),
+                            note=f"median of {rounds}; WARC holds {responses} responses"))
+            rows.append(Row("archive", case, "wget: pages/s", f"{pages / wget_wall:.1f}"))
+            rows.append(Row("archive", case, "wget: peak RSS", f"{wget_rss:.0f} MB"))
+            ratio = ours_wall / wget_wall
+            rows.append(Row("archive", case, "archiver wall / wget wall", f"{ratio:.1f}x",
+                            f"<= {WALL_TARGET}x", verdict(ratio <= WALL_TARGET)))
+        else:
+            rows.append(Row("archive", case, "archiver wall / wget wall", "n/a",
+                            f"<= {WALL_TARGET}x", "", "wget not installed (apt-get install wget)"))
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return finish(rows, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
