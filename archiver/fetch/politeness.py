@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class _Host:
     deferred_until: float = 0.0  # set by Retry-After: applies to every request to the host
     slowdown: float = 1.0  # grows with each 429/503, for the rest of the run
     crawl_delay: float = 0.0  # from robots.txt
+    queue: deque[int] = field(default_factory=deque)  # tickets waiting, first come first served
+    tickets: int = 0
 
 
 class Politeness:
@@ -83,9 +86,21 @@ class Politeness:
         s = self.settings
         state = self._host(host)
         with state.cond:
-            while state.in_flight >= max(1, s.per_host_concurrency):
-                state.cond.wait()
+            # First come, first served: a worker going from page to page must not starve
+            # another worker waiting for the same host.
+            state.tickets += 1
+            ticket = state.tickets
+            state.queue.append(ticket)
+            try:
+                while state.queue[0] != ticket or state.in_flight >= max(1, s.per_host_concurrency):
+                    state.cond.wait()
+            except BaseException:  # interrupted while waiting: give up our place in the queue
+                state.queue.remove(ticket)
+                state.cond.notify_all()
+                raise
+            state.queue.popleft()
             state.in_flight += 1
+            state.cond.notify_all()
             start = max(s.clock(), state.next_start)
             state.next_start = start + self.delay(host)  # spaces concurrent starts, if allowed
         try:
@@ -108,4 +123,4 @@ class Politeness:
                 state.in_flight -= 1
                 # The delay runs from the end of this response to the start of the next.
                 state.next_start = max(state.next_start, s.clock() + self.delay(host))
-                state.cond.notify()
+                state.cond.notify_all()
