@@ -1,0 +1,253 @@
+"""Issue 3 end to end: `archiver archive` and the pipeline against the fault-injecting server.
+
+Item 1 (robots.txt refusal) and item 7 (a second archive is all 304s) through the CLI; items 2,
+4 and 5 through the pipeline into a real SQLite file, with a FakeClock for the waits, to show
+that what reaches the database is whole.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archiver.errors import FetchError
+from archiver.fetch import Fetcher, FetchSettings
+from archiver.pipeline import ThreadArchiver
+from archiver.store.db import Store, default_database_url
+from tests.conftest import MOA, MOA_PATH, REFERENCE, normalise, run_cli_subprocess
+from tests.faultserver import (
+    FakeClock,
+    FaultServer,
+    Reply,
+    Reset,
+    Short,
+    gzip_bomb,
+    static_page,
+    zeros,
+)
+
+PAGE2 = "/2018/06/syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan/comments/page/2/"
+PAGE3 = "/2018/06/syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan/comments/page/3/"
+ONE_PAGE_FILE = MOA / "one-page" / "syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan.html"
+MB = 1024 * 1024
+
+
+def one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+# -- item 1: robots.txt through the CLI ------------------------------------------------------
+
+
+def test_archive_refused_by_robots_txt(data_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    with FaultServer() as server:
+        server.serve_fixture(MOA / "one-page")
+        server.robots("User-agent: *\nDisallow: /2018/\n")
+        url = server.url(MOA_PATH)
+        result = cli("archive", url)
+        assert result.code == 4
+        line = one_line_error(result.err)
+        assert "robots.txt" in line and url in line
+        assert server.requests(MOA_PATH) == []
+        assert [r.path for r in server.log] == ["/robots.txt"]
+
+
+def test_archive_refused_by_robots_txt_as_a_real_process(tmp_path: Path) -> None:
+    with FaultServer() as server:
+        server.serve_fixture(MOA / "one-page")
+        server.robots("User-agent: archiver\nDisallow: /2018/06/\n")
+        url = server.url(MOA_PATH)
+        env = {"ARCHIVER_DATA_DIR": str(tmp_path / "a"), "ARCHIVER_DELAY": "0"}
+        result = run_cli_subprocess("archive", url, env=env)
+        assert result.code == 4
+        assert re.fullmatch(
+            rf"error: robots\.txt of 127\.0\.0\.1:{server.port} disallows {re.escape(url)}"
+            r" for user-agent 'archiver'",
+            one_line_error(result.err),
+        )
+        assert server.requests(MOA_PATH) == []
+        # --ignore-robots is for a site's own owner: it archives, and says so when verbose
+        result = run_cli_subprocess("-v", "archive", "--ignore-robots", url, env=env)
+        assert result.code == 0, result.err
+        assert "40 comments" in result.out
+        assert "--ignore-robots" in result.err
+        assert len(server.requests(MOA_PATH)) == 1
+
+
+# -- item 7: a second archive of an unchanged thread is all 304 ------------------------------
+
+
+@pytest.mark.parametrize("etag", [True, False], ids=["etag", "last-modified-only"])
+def test_second_archive_is_all_304_and_stores_nothing_new(
+    data_dir: Path,
+    cli,  # type: ignore[no-untyped-def]
+    etag: bool,
+) -> None:
+    with FaultServer() as server:
+        server.serve_fixture(MOA / "paged", etag=etag)
+        url = server.url(MOA_PATH)
+        first = cli("archive", url)
+        assert first.code == 0, first.err
+        assert "40 comments" in first.out and "3 pages" in first.out
+        db = data_dir / "archiver.db"
+        before = {
+            "comment": rows(db, "select * from comment order by id"),
+            "commentversion": rows(db, "select * from commentversion"),
+            "blob": rows(db, "select sha256, size from blob order by sha256"),
+            "capture": rows(db, "select id from capture"),
+        }
+        log_before = len(server.log)
+
+        second = cli("archive", url)
+        assert second.code == 0, second.err
+        assert "3 unchanged" in second.out and "0 new, 0 edited, 0 removed" in second.out
+        again = [r for r in server.log[log_before:] if r.path != "/robots.txt"]
+        assert [r.path for r in again] == [MOA_PATH, PAGE2, PAGE3]
+        assert [r.status for r in again] == [304, 304, 304]
+        for request in again:
+            if etag:
+                assert request.header("If-None-Match")
+            assert request.header("If-Modified-Since") == "Fri, 08 Jun 2018 12:00:00 GMT"
+
+        # nothing new parsed or stored: same comments, no new versions, no new bodies
+        assert rows(db, "select * from comment order by id") == before["comment"]
+        assert rows(db, "select * from commentversion") == before["commentversion"] == []
+        assert rows(db, "select sha256, size from blob order by sha256") == before["blob"]
+        new_captures = rows(
+            db,
+            "select status, body_sha256, body_size, parsed_ok from capture"
+            f" where id > {max(i for (i,) in before['capture'])} order by id",
+        )
+        assert new_captures == [(304, None, 0, None)] * 3  # the exchanges kept, nothing parsed
+
+
+# -- items 2, 4, 5 through the pipeline into SQLite -------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    st = Store(default_database_url(tmp_path))
+    yield st
+    st.close()
+
+
+def archiver_for(store: Store, clock: FakeClock, **kw: object) -> ThreadArchiver:
+    settings = FetchSettings(clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
+    return ThreadArchiver(store, Fetcher(settings))
+
+
+def moa_bytes(server: FaultServer) -> bytes:
+    return ONE_PAGE_FILE.read_bytes().replace(
+        b"https://www.moonofalabama.org", server.base_url.encode()
+    )
+
+
+def db_of(store: Store) -> Path:
+    return Path(store.url.removeprefix("sqlite:///"))
+
+
+def test_503_503_200_archives_with_every_exchange_kept(store: Store, clock: FakeClock) -> None:
+    with FaultServer(clock=clock) as server:
+        page = moa_bytes(server)
+        html = [("Content-Type", "text/html; charset=utf-8")]
+        server.route(MOA_PATH, Reply(503, b"busy"), Reply(503, b"busy"), Reply(200, page, html))
+        report = archiver_for(store, clock).archive(server.url(MOA_PATH))
+        assert report.comments == 40
+        hits = server.requests(MOA_PATH)
+        assert len(hits) == 3
+        assert hits[1].at - hits[0].at >= 2.0 and hits[2].at - hits[1].at >= 4.0
+    captures = rows(db_of(store), "select status, body_size, parsed_ok from capture order by id")
+    assert captures == [(503, 4, None), (503, 4, None), (200, len(page), 1)]
+
+
+@pytest.mark.parametrize("fault", ["reset", "short"])
+def test_faults_mid_body_never_reach_the_database(
+    store: Store, clock: FakeClock, fault: str
+) -> None:
+    with FaultServer(clock=clock) as server:
+        page = moa_bytes(server)
+        html = [("Content-Type", "text/html; charset=utf-8")]
+        broken = (
+            Reset(page, after=20_000, headers=html)
+            if fault == "reset"
+            else Short(page[:20_000], missing=len(page) - 20_000, headers=html)
+        )
+        server.route(MOA_PATH, broken, Reply(200, page, html))
+        report = archiver_for(store, clock).archive(server.url(MOA_PATH))
+        assert report.comments == 40
+        assert len(server.requests(MOA_PATH)) == 2
+    assert rows(db_of(store), "select status, body_size from capture") == [(200, len(page))]
+    (stored,) = rows(db_of(store), "select data from blob")
+    assert stored[0] == page
+
+
+@pytest.mark.parametrize("case", ["loop", "60mb", "bomb", "always-reset"])
+def test_refused_responses_leave_nothing_corrupt(store: Store, clock: FakeClock, case: str) -> None:
+    with FaultServer(clock=clock) as server:
+        if case == "loop":
+            server.route(MOA_PATH, Reply(302, b"", [("Location", "/b")]))
+            server.route("/b", Reply(302, b"", [("Location", MOA_PATH)]))
+            expected = r"redirect loop"
+        elif case == "60mb":
+            server.route(MOA_PATH, Reply(200, zeros(60 * MB), [("Content-Type", "text/html")]))
+            expected = r"body exceeds the 52428800 byte limit"
+        elif case == "bomb":
+            headers = [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]
+            server.route(MOA_PATH, Reply(200, gzip_bomb(256 * MB), headers))
+            expected = r"decompression bomb"
+        else:
+            server.route(MOA_PATH, Reset(b"<html>" + b"x" * 50_000, after=1000))
+            expected = r"gave up on .* after 2 attempts: connection lost"
+        with pytest.raises(FetchError, match=expected):
+            archiver_for(store, clock, max_attempts=2).archive(server.url(MOA_PATH))
+    db = db_of(store)
+    # only whole exchanges are stored: here, at most the redirect hops, each a complete 302
+    assert all(status == 302 for (status,) in rows(db, "select status from capture"))
+    assert rows(db, "select count(*) from comment") == [(0,)]
+    assert rows(db, "select count(*) from thread") == [(0,)]
+    for size, data in rows(db, "select size, data from blob"):
+        assert size == len(data)
+
+
+def test_windows_1252_page_labelled_utf8_archives_readably(
+    data_dir: Path,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """The reference thread re-encoded as windows-1252 but still declaring UTF-8 (in the HTTP
+    header and its <meta>): the text dump must still equal the reference."""
+    with FaultServer() as server:
+        text = moa_bytes(server).decode("utf-8")
+        wire = text.encode("cp1252", errors="xmlcharrefreplace")
+        with pytest.raises(UnicodeDecodeError):
+            wire.decode("utf-8")
+        server.route(MOA_PATH, static_page(wire, content_type="text/html; charset=UTF-8"))
+        url = server.url(MOA_PATH)
+        result = cli("archive", url)
+        assert result.code == 0, result.err
+        out = tmp_path / "dump.txt"
+        assert cli("export", "text", url, "-o", str(out)).code == 0
+    expected = REFERENCE.read_text(encoding="utf-8")
+    assert (
+        normalise(out.read_text(encoding="utf-8")).splitlines() == normalise(expected).splitlines()
+    )
+    # and the stored body is the bytes as sent, not a re-encoding
+    (stored,) = rows(data_dir / "archiver.db", "select data from blob")
+    assert stored[0] == wire
