@@ -159,6 +159,65 @@ def export(
             print(f"Wrote {out}")
 
 
+def run_scheduler(
+    once: Annotated[
+        bool, typer.Option("--once", help="Discover, archive everything due now, then exit.")
+    ] = False,
+) -> None:
+    """Watch the configured sites: discover new threads, follow open ones (until SIGTERM)."""
+    import os
+
+    from archiver.schedule import Scheduler
+
+    settings = State.settings()
+    if logging.getLogger().level > logging.INFO:  # a long run logs what it does, and warnings
+        logging.getLogger("archiver").setLevel(logging.WARNING)
+        for name in ("archiver.schedule", "archiver.discovery"):
+            logging.getLogger(name).setLevel(logging.INFO)
+    scheduler = Scheduler(settings)
+    if once:
+        summary = scheduler.run_once()
+        print(summary.line())
+        for error in summary.errors:
+            console.print(f"[yellow]warning:[/] {error}", highlight=False, soft_wrap=True)
+        return
+    names = ", ".join(site.name for site in scheduler.sites) or "no sites, refreshes only"
+    console.print(f"archiver {__version__} running ({names}); stop with SIGTERM or Ctrl-C",
+                  highlight=False)
+    if not scheduler.run_forever():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)  # a worker is stuck in a network read: nothing of it was committed
+
+
+run_scheduler.__name__ = "run"  # the command is `archiver run`; `run` is the entry point below
+run_scheduler = command(run_scheduler)
+
+
+@command
+def status() -> None:
+    """Show the scheduler, the sites, the threads due and the last errors."""
+    from archiver.schedule import status_lines
+
+    print("\n".join(status_lines(State.settings())))
+
+
+@command
+def health(
+    max_age: Annotated[
+        float | None,
+        typer.Option(help="Oldest acceptable heartbeat, seconds (default from the config)."),
+    ] = None,
+) -> None:
+    """Exit 0 when the database answers and the scheduler's heartbeat is recent, else 1."""
+    from archiver.schedule import health_check
+
+    ok, message = health_check(State.settings(), max_age)
+    print(("healthy: " if ok else "unhealthy: ") + message)
+    if not ok:
+        raise typer.Exit(1)
+
+
 @command
 def demo(
     sample: Annotated[

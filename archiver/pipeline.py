@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import ModuleType
 
 from sqlmodel import Session
@@ -84,12 +85,17 @@ class ThreadArchiver:
         self.max_pages = max_pages
 
     def archive(
-        self, url: str, *, platform: str = "auto", on_page: PageCallback | None = None
+        self,
+        url: str,
+        *,
+        platform: str = "auto",
+        on_page: PageCallback | None = None,
+        now: datetime | None = None,
     ) -> ArchiveReport:
-        """Archive the thread at url and every page of its comments."""
+        """Archive the thread at url and every page of its comments (now: the run's time)."""
         report = ArchiveReport(url=url)
         with self.store.session() as session:
-            self._run(session, url, platform, report, on_page)
+            self._run(session, url, platform, report, on_page, now)
         return report
 
     def _fetch(self, session: Session, page_url: str, conditional: bool) -> tuple[FetchResult, int]:
@@ -118,8 +124,9 @@ class ThreadArchiver:
         platform: str,
         report: ArchiveReport,
         on_page: PageCallback | None,
+        now: datetime | None = None,
     ) -> None:
-        now = repo.utcnow()
+        now = now or repo.utcnow()
         thread: Thread | None = repo.find_thread(session, url)
         existing = repo.existing_comments(session, thread.id) if thread and thread.id else {}
         merge = repo.MergeResult()

@@ -136,3 +136,48 @@ class UrlState(SQLModel, table=True):
     next_page_url: str | None = None  # what the last parse of this page linked to as "next"
     failures: int = 0
     last_error: str | None = None
+
+
+class DiscoveredUrl(SQLModel, table=True):
+    """A thread URL found by discovery (feed or index page), queued until it is archived."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(index=True, unique=True)
+    site: str = Field(default="", index=True)  # the config name of the site that found it
+    source_url: str = ""  # the feed or index page it was found on
+    title: str = ""
+    published_at: datetime | None = None
+    found_at: datetime
+    state: str = Field(default="queued", index=True)  # queued | done | gone | failed
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    thread_id: int | None = Field(default=None, foreign_key="thread.id")
+    done_at: datetime | None = None
+    last_error: str | None = None
+
+
+class SiteCheck(SQLModel, table=True):
+    """Discovery state of one configured site: when it ran, when it is due, what went wrong."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    last_run_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    next_due_at: datetime | None = None
+    last_found: int = 0  # new thread URLs queued by the last run
+    backfilled_at: datetime | None = None  # the one-time archive walk finished
+    last_error: str | None = None
+
+
+class Heartbeat(SQLModel, table=True):
+    """The scheduler's pulse (`archiver run` writes it; `archiver health` reads it)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="scheduler", index=True, unique=True)
+    pid: int = 0
+    hostname: str = ""
+    state: str = "running"  # running | stopped
+    started_at: datetime
+    beat_at: datetime
+    in_flight: int = 0
+    note: str = ""
