@@ -15,7 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from archiver import __version__
 from archiver.config import Settings, load_settings
-from archiver.errors import ArchiverError, UsageError
+from archiver.errors import ArchiverError
 from archiver.fetch import Fetcher
 from archiver.pipeline import ThreadArchiver
 from archiver.store import repo
@@ -133,30 +133,33 @@ def threads() -> None:
 
 @command
 def export(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="text")],
-    url: Annotated[str, typer.Argument(help="URL of an archived thread.")],
-    out: Annotated[str, typer.Option("--out", "-o", help="Output file, or - for stdout.")] = "-",
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="text, jsonl, html, warc or wacz.")],
+    url: Annotated[
+        str | None, typer.Argument(help="URL of an archived thread (default: every thread).")
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", "-o", help="Output file or folder; - for stdout (text, jsonl)."),
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Only threads of this site (name or host).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only threads new or changed since DATE (UTC, ISO 8601)."),
+    ] = None,
+    max_size: Annotated[
+        str | None,
+        typer.Option("--max-size", help="warc/wacz: start a new WARC file past SIZE (default 1G)."),
+    ] = None,
 ) -> None:
-    """Export an archived thread."""
-    if fmt != "text":
-        raise UsageError(f"unknown export format {fmt!r} (known: text)")
-    from archiver.export import text
+    """Export archived threads as text, jsonl, html (offline mirror), warc or wacz."""
+    from archiver.export.runner import run_export
 
     settings = State.settings()
-    store = Store(settings.db_url)
-    with store.session() as session:
-        thread = repo.find_thread(session, url)
-        if thread is None:
-            raise UsageError(f"{url} has not been archived (run: archiver archive {url})")
-        if out == "-":
-            text.write_thread(session, thread, sys.stdout)
-        else:
-            try:
-                with open(out, "w", encoding="utf-8") as handle:
-                    text.write_thread(session, thread, handle)
-            except OSError as exc:
-                raise UsageError(f"cannot write {out}: {exc.strerror}") from None
-            print(f"Wrote {out}")
+    run_export(
+        Store(settings.db_url), fmt, url=url, out=out, site=site, since=since, max_size=max_size
+    )
 
 
 def run_scheduler(

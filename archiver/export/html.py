@@ -1,0 +1,326 @@
+"""Static offline HTML mirror: index.html, one index per site, one page per thread with the post
+and every comment (anchors, edit history, removals), one CSS file. No JavaScript, no request to
+any network: archived HTML is sanitized with nh3 and every page forbids remote loads by CSP.
+
+Layout: OUT/index.html, OUT/style.css, OUT/<site>/index.html, OUT/<site>/<thread>.html, with
+names from slugs (output.site_slug, output.thread_slug) that cannot leave OUT.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+import nh3
+from sqlmodel import Session
+
+from archiver import __version__
+from archiver.export import output
+from archiver.export.selection import (
+    Resolved,
+    count_current_comments,
+    iso,
+    iter_comments_with_history,
+    iter_threads,
+    selected_sites,
+)
+from archiver.store.models import Comment, CommentVersion, Site, Thread
+
+CSS_NAME = "style.css"
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'none'; font-src 'none'; "
+    "media-src 'none'; frame-src 'none'; object-src 'none'; script-src 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
+LINK_REL = "external nofollow noopener"
+URL_SCHEMES = {"http", "https", "mailto"}
+_ATTRIBUTES: dict[str, set[str]] = copy.deepcopy(nh3.ALLOWED_ATTRIBUTES)
+_ATTRIBUTES["img"] = {"alt", "src"}  # src only to name the image: see _IMG below
+_ATTRIBUTES["a"] = {"href", "hreflang", "title"}
+_TAGS = set(nh3.ALLOWED_TAGS) - {"area", "map"}
+_CLEAN_CONTENT = {"script", "style", "template", "noscript", "iframe", "object"}
+# In nh3's output every attribute is name="value" with quotes and angle brackets escaped.
+_IMG = re.compile(r"<img\b([^>]*)>")
+_ATTR = re.compile(r'([a-z-]+)="([^"]*)"')
+
+
+def _image_placeholder(match: re.Match[str]) -> str:
+    """A remote image becomes a text placeholder naming it: the mirror never loads it."""
+    attrs = dict(_ATTR.findall(match.group(1)))
+    alt, src = attrs.get("alt", ""), attrs.get("src", "")
+    label = f"[image: {alt}]" if alt.strip() else "[image]"
+    title = f' title="{src}"' if src else ""
+    return f'<span class="image"{title}>{label}</span>'
+
+
+def sanitize(fragment: str, base_url: str) -> str:
+    """Archived HTML made inert: no scripts, styles, event handlers, frames, forms or images
+    (each image becomes a placeholder); links kept (relative ones resolved against the page)
+    and marked external (rel="external nofollow noopener")."""
+    if not fragment:
+        return ""
+    cleaned = nh3.clean(
+        fragment,
+        tags=_TAGS,
+        clean_content_tags=_CLEAN_CONTENT,
+        attributes=_ATTRIBUTES,
+        link_rel=LINK_REL,
+        url_schemes=URL_SCHEMES,
+        url_relative=("rewrite_with_base", base_url),
+        strip_comments=True,
+    )
+    cleaned = _IMG.sub(_image_placeholder, cleaned)
+    if "<img" in cleaned:  # cannot happen with nh3's serialisation; never let one through
+        cleaned = nh3.clean(cleaned, tags=_TAGS - {"img"}, attributes=_ATTRIBUTES,
+                            link_rel=LINK_REL, url_schemes=URL_SCHEMES)
+    return cleaned
+
+
+def _e(text: str | None) -> str:
+    return escape(text or "", quote=True)
+
+
+def _ext_link(url: str | None, text: str) -> str:
+    """An escaped link to the live web (never loaded by the mirror itself)."""
+    if not url or url.split(":", 1)[0].lower() not in ("http", "https"):
+        return _e(text)
+    return f'<a href="{_e(url)}" rel="{LINK_REL}">{_e(text)}</a>'
+
+
+def _anchor(source_id: str) -> str:
+    safe = "".join(ch for ch in source_id if ch.isascii() and (ch.isalnum() or ch in "-_"))
+    return f"comment-{safe or 'x'}"
+
+
+def _head(out: TextIO, title: str, css_href: str) -> None:
+    out.write(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        f'<meta name="generator" content="archiver {_e(__version__)}">\n'
+        f"<title>{_e(title)}</title>\n"
+        f'<link rel="stylesheet" href="{css_href}">\n</head>\n<body>\n'
+    )
+
+
+def _foot(out: TextIO, exported_at: str) -> None:
+    out.write(
+        f"<footer>Exported by archiver {_e(__version__)} on {_e(exported_at)}. "
+        "An offline copy: nothing on this page loads from the network.</footer>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def _display_date(thread: Thread) -> str:
+    if thread.published_text:
+        return thread.published_text
+    if thread.published_at is not None:
+        return f"{thread.published_at:%Y-%m-%d}"
+    return ""
+
+
+@dataclass(slots=True)
+class HtmlReport:
+    folder: Path
+    threads: int = 0
+    comments: int = 0
+    sites: int = 0
+    written: output.Written = field(default_factory=output.Written)
+
+
+class MirrorWriter:
+    """Writes one mirror folder."""
+
+    def __init__(self, session: Session, resolved: Resolved, folder: Path) -> None:
+        self.session = session
+        self.resolved = resolved
+        self.folder = folder
+        self.report = HtmlReport(folder)
+        self.exported_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        self._sites: dict[int, Site] = {}
+
+    def site(self, site_id: int) -> Site:
+        if site_id not in self._sites:
+            site = self.session.get(Site, site_id)
+            if site is None:  # a thread always has a site; keep going if the row is gone
+                site = Site(id=site_id, origin=f"site-{site_id}", created_at=datetime.now(UTC))
+            self._sites[site_id] = site
+        return self._sites[site_id]
+
+    def run(self) -> HtmlReport:
+        output.prepare_folder(self.folder)
+        with output.atomic_binary(self.folder / CSS_NAME, self.report.written) as css:
+            css.write(resources.files("archiver.export").joinpath("static", CSS_NAME)
+                      .read_bytes())
+        sites = selected_sites(self.session, self.resolved)
+        for site in sites:
+            if site.id is not None:
+                self._sites[site.id] = site
+        self.report.sites = len(sites)
+        with output.atomic_text(self.folder / "index.html", self.report.written) as index:
+            self._index_start(index, sites)
+            for thread in iter_threads(self.session, self.resolved, newest_first=True):
+                count = self.thread_page(thread)
+                self._index_row(index, thread, count, with_site=True, prefix="")
+            index.write("</tbody></table>\n</main>\n")
+            _foot(index, self.exported_at)
+        for site in sites:
+            self.site_index(site)
+        return self.report
+
+    # -- indexes -----------------------------------------------------------------------------
+    def _index_start(self, out: TextIO, sites: Sequence[Site]) -> None:
+        _head(out, "Archived threads", CSS_NAME)
+        out.write(
+            "<main>\n<h1>Archived threads</h1>\n"
+            f'<p class="meta">{self.resolved.thread_count} thread(s): '
+            f"{_e(self.resolved.describe())}.</p>\n<h2>Sites</h2>\n<ul class=\"sites\">\n"
+        )
+        for site in sites:
+            out.write(
+                f'<li><a href="{output.site_slug(site)}/index.html">'
+                f"{_e(site.title or site.name or site.origin)}</a> "
+                f'<span class="meta">{_e(site.origin)}</span></li>\n'
+            )
+        out.write(
+            "</ul>\n<h2>Threads</h2>\n<table class=\"threads\">\n<thead><tr><th>Title</th>"
+            "<th>Site</th><th>Date</th><th>Comments</th></tr></thead>\n<tbody>\n"
+        )
+
+    def _index_row(self, out: TextIO, thread: Thread, count: int, *, with_site: bool,
+                   prefix: str) -> None:
+        site = self.site(thread.site_id)
+        href = f"{prefix}{output.thread_slug(thread)}.html"
+        if with_site:
+            href = f"{output.site_slug(site)}/{href}"
+        site_cell = (
+            f'<td class="site"><a href="{output.site_slug(site)}/index.html">'
+            f"{_e(site.title or site.name or site.origin)}</a></td>" if with_site else ""
+        )
+        out.write(
+            f'<tr><td class="title"><a href="{href}">{_e(thread.title or thread.url)}</a></td>'
+            f'{site_cell}<td class="date">{_e(_display_date(thread))}</td>'
+            f'<td class="count">{count}</td></tr>\n'
+        )
+
+    def site_index(self, site: Site) -> None:
+        folder = output.inside(self.folder, output.site_slug(site))
+        title = site.title or site.name or site.origin
+        with output.atomic_text(folder / "index.html", self.report.written) as out:
+            _head(out, f"{title}: archived threads", f"../{CSS_NAME}")
+            out.write(
+                '<nav class="crumbs"><a href="../index.html">All archived threads</a></nav>\n'
+                f"<main>\n<h1>{_e(title)}</h1>\n"
+                f'<p class="site-tagline">{_e(site.tagline)}</p>\n'
+                f'<p class="meta">Archived from {_ext_link(site.origin, site.origin)}</p>\n'
+                '<table class="threads">\n<thead><tr><th>Title</th><th>Date</th>'
+                "<th>Comments</th></tr></thead>\n<tbody>\n"
+            )
+            for thread in iter_threads(self.session, self.resolved, newest_first=True,
+                                       site_id=site.id):
+                count = count_current_comments(self.session, thread.id or 0)
+                self._index_row(out, thread, count, with_site=False, prefix="")
+            out.write("</tbody></table>\n</main>\n")
+            _foot(out, self.exported_at)
+
+    # -- thread pages ------------------------------------------------------------------------
+    def thread_page(self, thread: Thread) -> int:
+        """Write the thread's page; returns its number of current comments."""
+        site = self.site(thread.site_id)
+        path = output.inside(self.folder, output.site_slug(site), output.thread_slug(thread)
+                             + ".html")
+        site_title = site.title or site.name or site.origin
+        current = count_current_comments(self.session, thread.id or 0)
+        with output.atomic_text(path, self.report.written) as out:
+            _head(out, f"{thread.title or thread.url} | {site_title}", f"../{CSS_NAME}")
+            out.write(
+                '<nav class="crumbs"><a href="../index.html">All archived threads</a> &rsaquo; '
+                f'<a href="index.html">{_e(site_title)}</a></nav>\n<main>\n'
+                '<article class="post" id="post">\n'
+                f'<p class="meta date-header">{_e(thread.date_header)}</p>\n'
+                f"<h1>{_e(thread.title or thread.url)}</h1>\n"
+            )
+            byline = thread.footer_text or (
+                f"Posted by {thread.author} on {thread.published_text}" if thread.author else ""
+            )
+            out.write(
+                f'<p class="meta byline">{_e(byline)}</p>\n'
+                f'<div class="body">{sanitize(thread.body_html, thread.url)}</div>\n'
+                f'<p class="meta">Original: {_ext_link(thread.url, thread.url)}</p>\n'
+                "</article>\n"
+            )
+            out.write(f'<section class="comments" id="comments">\n<h2>{current} comments</h2>\n')
+            total = 0
+            for comment, history in iter_comments_with_history(self.session, thread.id or 0):
+                self._comment(out, thread, comment, history)
+                total += 1
+            if total == 0:
+                out.write('<p class="notice">No comments.</p>\n')
+            out.write("</section>\n")
+            notes = []
+            if thread.comments_closed:
+                notes.append("The comments to this entry are closed.")
+            if thread.status == "gone":
+                notes.append(f"The original page was gone on {iso(thread.gone_at) or '?'}.")
+            notes.append(
+                f"First archived {iso(thread.first_seen_at)}; last fetched "
+                f"{iso(thread.last_fetched_at) or 'never'}."
+            )
+            out.write("".join(f'<p class="notice">{_e(n)}</p>\n' for n in notes))
+            out.write("</main>\n")
+            _foot(out, self.exported_at)
+        self.report.threads += 1
+        self.report.comments += total
+        return current
+
+    def _comment(self, out: TextIO, thread: Thread, comment: Comment,
+                 history: Sequence[CommentVersion]) -> None:
+        anchor = _anchor(comment.source_id)
+        removed = comment.removed_at is not None
+        css = "comment removed" if removed else "comment"
+        number = comment.number if comment.number is not None else comment.position
+        base = comment.page_url or thread.url
+        out.write(f'<article class="{css}" id="{anchor}">\n')
+        if removed:
+            out.write(
+                f'<p class="removed-note">Removed upstream: missing since '
+                f"{_e(iso(comment.removed_at))}.</p>\n"
+            )
+        author = _ext_link(comment.author_url, comment.author_name) if comment.author_url \
+            else _e(comment.author_name)
+        when = _e(comment.published_text or iso(comment.published_at))
+        stamp = iso(comment.published_at)
+        time_tag = f'<time datetime="{_e(stamp)}">{when}</time>' if stamp else when
+        out.write(
+            f'<div class="body">{sanitize(comment.body_html, base)}</div>\n'
+            f'<p class="comment-meta">Posted by: <span class="author">{author}</span> | '
+            f'{time_tag} | <a class="number" href="#{anchor}">{number}</a></p>\n'
+        )
+        if history:
+            plural = "s" if len(history) > 1 else ""
+            out.write(
+                f'<details class="history"><summary>Edited: {len(history)} earlier '
+                f"version{plural}</summary>\n"
+            )
+            for version in history:
+                out.write(
+                    f'<div class="version"><p class="meta">Version {version.version}, seen '
+                    f"{_e(iso(version.first_seen_at))} to {_e(iso(version.replaced_at))}, "
+                    f"by {_e(version.author_name)}</p>\n"
+                    f'<div class="body">{sanitize(version.body_html, base)}</div></div>\n'
+                )
+            out.write("</details>\n")
+        out.write("</article>\n")
+
+
+def export(session: Session, resolved: Resolved, folder: Path) -> HtmlReport:
+    """Write (or update) the mirror of the selection in folder."""
+    return MirrorWriter(session, resolved, folder).run()

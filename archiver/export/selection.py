@@ -1,0 +1,235 @@
+"""Which threads an export covers (one URL, a site, new-or-changed since a date, or everything),
+and streaming reads of the store for exporters: threads, comments with their history, captures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, col, select
+
+from archiver.errors import UsageError
+from archiver.store import repo
+from archiver.store.models import Capture, Comment, CommentVersion, Site, Thread
+
+BATCH = 500  # rows fetched at a time by the streaming reads
+T = TypeVar("T")
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored datetime as aware UTC (SQLite gives them back naive)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, e.g. 2018-06-08T18:39:00Z (microseconds only when non-zero)."""
+    aware = as_utc(value)
+    if aware is None:
+        return None
+    text = aware.replace(tzinfo=None).isoformat()
+    return text + "Z"
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_since(text: str) -> datetime:
+    """--since: a date (2024-05-01, midnight UTC) or an ISO 8601 time (zone optional, UTC if
+    none). Raises UsageError on anything else."""
+    raw = text.strip()
+    try:
+        if _DATE_ONLY.match(raw):
+            day = date.fromisoformat(raw)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--since {text!r} is not a date: use YYYY-MM-DD or an ISO 8601 time "
+            "like 2024-05-01T12:00 (UTC)"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What to export. Every filter given must hold; no filter at all means every thread."""
+
+    url: str | None = None
+    site: str | None = None
+    since: datetime | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.url is None and self.site is None and self.since is None
+
+    def describe(self) -> str:
+        parts = []
+        if self.url is not None:
+            parts.append(f"thread {self.url}")
+        if self.site is not None:
+            parts.append(f"site {self.site!r}")
+        if self.since is not None:
+            parts.append(f"new or changed since {iso(self.since)}")
+        return ", ".join(parts) if parts else "every archived thread"
+
+
+def _site_matches(site: Site, name: str) -> bool:
+    wanted = name.strip().lower()
+    host = urlsplit(site.origin).netloc.lower()
+    return wanted in {
+        site.name.lower(), site.title.lower(), site.origin.lower(), host,
+        host.removeprefix("www."),
+    }
+
+
+def matching_site_ids(session: Session, name: str) -> list[int]:
+    """Sites known by this name: their config name, their own title, origin or host."""
+    sites = session.exec(select(Site)).all()  # sites are few: one row per website
+    ids = [site.id for site in sites if site.id is not None and _site_matches(site, name)]
+    if not ids:
+        known = ", ".join(sorted({site.name or site.origin for site in sites})) or "none"
+        raise UsageError(f"no archived site is called {name!r} (known sites: {known})")
+    return ids
+
+
+@dataclass(slots=True)
+class Resolved:
+    """A selection checked against the store: the SQL condition on Thread it stands for."""
+
+    selection: Selection
+    condition: Any  # a SQL expression on Thread (or True)
+    thread_count: int
+
+    def describe(self) -> str:
+        return self.selection.describe()
+
+
+def resolve(session: Session, selection: Selection) -> Resolved:
+    """Check the selection against the store. A selection that matches no thread is a UsageError
+    with a readable message."""
+    conditions: list[Any] = []
+    if selection.url is not None:
+        thread = repo.find_thread(session, selection.url)
+        if thread is None:
+            raise UsageError(
+                f"{selection.url} has not been archived (run: archiver archive {selection.url})"
+            )
+        conditions.append(Thread.id == thread.id)
+    if selection.site is not None:
+        conditions.append(col(Thread.site_id).in_(matching_site_ids(session, selection.site)))
+    if selection.since is not None:
+        since = as_utc(selection.since)
+        conditions.append(
+            or_(Thread.first_seen_at >= since, col(Thread.last_change_at) >= since)
+        )
+    condition = and_(*conditions) if conditions else True
+    count = session.exec(select(func.count()).select_from(Thread).where(condition)).one()
+    if not count:
+        raise UsageError(f"nothing to export: no archived thread matches {selection.describe()}")
+    return Resolved(selection, condition, int(count))
+
+
+def stream(session: Session, statement: Any, size: int = BATCH) -> Iterator[Any]:
+    """Run a select and yield its rows a batch at a time (memory stays flat)."""
+    yield from session.exec(statement.execution_options(yield_per=size))
+
+
+def chunks(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def thread_date_key() -> Any:
+    """Sort key for reading order: the post's date, else when we first saw it."""
+    return func.coalesce(Thread.published_at, Thread.first_seen_at)
+
+
+def iter_threads(session: Session, resolved: Resolved, *, newest_first: bool = False,
+                 site_id: int | None = None) -> Iterator[Thread]:
+    """The selected threads, oldest archived first (or newest post first), streamed."""
+    statement = select(Thread).where(resolved.condition)
+    if site_id is not None:
+        statement = statement.where(Thread.site_id == site_id)
+    if newest_first:
+        statement = statement.order_by(thread_date_key().desc(), col(Thread.id).desc())
+    else:
+        statement = statement.order_by(col(Thread.id))
+    yield from stream(session, statement, 100)
+
+
+def selected_sites(session: Session, resolved: Resolved) -> list[Site]:
+    """The sites that have selected threads (sites are few), by name."""
+    site_ids = select(Thread.site_id).where(resolved.condition).distinct()
+    return list(session.exec(
+        select(Site).where(col(Site.id).in_(site_ids)).order_by(col(Site.name), col(Site.id))
+    ).all())
+
+
+def count_current_comments(session: Session, thread_id: int) -> int:
+    return int(session.exec(
+        select(func.count()).select_from(Comment)
+        .where(Comment.thread_id == thread_id, col(Comment.removed_at).is_(None))
+    ).one())
+
+
+def iter_comments(session: Session, thread_id: int, *, include_removed: bool = False
+                  ) -> Iterator[Comment]:
+    """A thread's comments in thread order, streamed; removed ones only if asked."""
+    statement = select(Comment).where(Comment.thread_id == thread_id)
+    if not include_removed:
+        statement = statement.where(col(Comment.removed_at).is_(None))
+    statement = statement.order_by(col(Comment.position), col(Comment.id))
+    yield from stream(session, statement)
+
+
+def iter_comments_with_history(
+    session: Session, thread_id: int, *, include_removed: bool = True
+) -> Iterator[tuple[Comment, Sequence[CommentVersion]]]:
+    """Each comment with its earlier versions (oldest first), a batch of comments at a time."""
+    for batch in chunks(iter_comments(session, thread_id, include_removed=include_removed)):
+        ids = [c.id for c in batch if c.id is not None]
+        history: dict[int, list[CommentVersion]] = {}
+        for version in session.exec(
+            select(CommentVersion)
+            .where(col(CommentVersion.comment_id).in_(ids))
+            .order_by(col(CommentVersion.comment_id), col(CommentVersion.version))
+        ):
+            history.setdefault(version.comment_id, []).append(version)
+        for comment in batch:
+            yield comment, history.get(comment.id or 0, [])
+
+
+def iter_thread_captures(session: Session, thread_id: int) -> Iterator[Capture]:
+    """Every exchange recorded for a thread, in the order it happened."""
+    yield from stream(
+        session,
+        select(Capture).where(Capture.thread_id == thread_id)
+        .order_by(col(Capture.fetched_at), col(Capture.id)),
+        100,
+    )
+
+
+def iter_unlinked_captures(session: Session) -> Iterator[Capture]:
+    """Exchanges tied to no thread (robots.txt, failed fetches), grouped by URL, in time order."""
+    yield from stream(
+        session,
+        select(Capture).where(col(Capture.thread_id).is_(None))
+        .order_by(col(Capture.url), col(Capture.fetched_at), col(Capture.id)),
+        100,
+    )
