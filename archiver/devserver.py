@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +32,7 @@ class FixtureServer:
         self.routes: dict[str, Route] = dict(routes or {})
         self.origin = origin
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
+        self.delay = 0.0  # seconds each response waits before it is sent (a slow site)
         self._lock = threading.Lock()
         server = self
 
@@ -45,6 +47,8 @@ class FixtureServer:
                 with server._lock:
                     server.requests.append(("GET", self.path, dict(self.headers.items())))
                     route = server.routes.get(self.path) or server.routes.get(path)
+                if server.delay:
+                    time.sleep(server.delay)
                 if route is None:
                     body = b"<html><body><h1>404 Not Found</h1></body></html>"
                     route = Route(body=body, status=404)
