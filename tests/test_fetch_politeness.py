@@ -144,3 +144,43 @@ def test_crawl_delay_shorter_than_ours_changes_nothing() -> None:
             fetcher.fetch(srv.url("/p/1"))
             fetcher.fetch(srv.url("/p/2"))
         assert srv.requests("/p/2")[0].at - srv.requests("/p/1")[0].at == pytest.approx(2.0)
+
+
+def test_request_rate_is_honoured_and_forgotten_when_robots_changes() -> None:
+    clock = FakeClock()
+    with FaultServer(clock=clock) as srv:
+        srv.route("/robots.txt", Reply(200, b"User-agent: *\nRequest-rate: 1/5s\n"))
+        for n in range(4):
+            srv.route(f"/p/{n}", Reply(200, b"x", HTML))
+        with Fetcher(FetchSettings(delay=1.0, clock=clock, sleep=clock.sleep)) as fetcher:
+            fetcher.fetch(srv.url("/p/0"))
+            fetcher.fetch(srv.url("/p/1"))
+            srv.route("/robots.txt", Reply(404))
+            clock.sleep(24 * 3600)  # robots.txt is read again: no rate any more
+            fetcher.fetch(srv.url("/p/2"))
+            fetcher.fetch(srv.url("/p/3"))
+        at = [srv.requests(f"/p/{n}")[0].at for n in range(4)]
+        assert at[1] - at[0] == pytest.approx(5.0)
+        assert at[3] - at[2] == pytest.approx(1.0)
+
+
+def test_per_host_concurrency_can_be_raised(server: FaultServer) -> None:
+    with Fetcher(FetchSettings(delay=0.0, per_host_concurrency=2)) as fetcher:
+        archive_concurrently(
+            fetcher,
+            [
+                [server.url(f"/a/{n}") for n in (1, 2, 3)],
+                [server.url(f"/b/{n}") for n in (1, 2, 3)],
+            ],
+        )
+    assert server.max_in_flight == 2
+
+
+def test_settings_helpers() -> None:
+    s = FetchSettings(delay=1.5, host_delays={"Example.ORG": 4.0, "127.0.0.1:8080": 0.5})
+    assert s.delay_for("example.org") == 4.0
+    assert s.delay_for("example.org:8443") == 4.0  # a name without a port covers every port
+    assert s.delay_for("127.0.0.1:8080") == 0.5
+    assert s.delay_for("127.0.0.1:9090") == 1.5
+    assert s.robots_token == "archiver"
+    assert FetchSettings(user_agent="Mozilla/5.0 (compatible; Foo)").robots_token == "Mozilla"

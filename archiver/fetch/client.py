@@ -347,11 +347,11 @@ class Fetcher:
 
     def _apply_robots_rates(self, url: str, rules: RobotsRules) -> None:
         if rules.parser is None:
+            self.politeness.set_crawl_delay(host_key(url), 0.0)
             return
         token = self.settings.robots_token
         delay = rules.parser.crawl_delay(token)
         rate = rules.parser.request_rate(token)
         if rate is not None and rate.requests:
             delay = max(delay or 0.0, rate.seconds / rate.requests)
-        if delay:
-            self.politeness.set_crawl_delay(host_key(url), float(delay))
+        self.politeness.set_crawl_delay(host_key(url), float(delay or 0.0))

@@ -67,7 +67,7 @@ class RobotsCache:
                     return cached
             rules = self._read(origin, cached)
             self._rules[origin] = rules
-        if self._on_rules is not None and rules.parser is not None:
+        if self._on_rules is not None:
             self._on_rules(url, rules)
         return rules
 

@@ -49,9 +49,10 @@ class FetchSettings:
         return token or "*"
 
     def delay_for(self, host: str) -> float:
-        """The configured delay for host ("name" or "name:port"), else the default."""
+        """The configured delay for host ("name" or "name:port", any case), else the default."""
         host = host.lower()
-        if host in self.host_delays:
-            return self.host_delays[host]
+        overrides = {key.lower(): value for key, value in self.host_delays.items()}
+        if host in overrides:
+            return overrides[host]
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return self.host_delays.get(name, self.delay)
+        return overrides.get(name, self.delay)
