@@ -7,7 +7,7 @@ from typing import TextIO
 
 from sqlmodel import Session
 
-from archiver.store import repo
+from archiver.export.selection import iter_comments
 from archiver.store.models import Site, Thread
 
 
@@ -25,7 +25,7 @@ def thread_lines(session: Session, thread: Thread) -> Iterator[str]:
     )
     yield f"{footer} | Permalink\n\n" if footer else "Permalink\n\n"
     yield "Comments\n\n"
-    for position, comment in enumerate(repo.current_comments(session, thread.id or 0), 1):
+    for position, comment in enumerate(iter_comments(session, thread.id or 0), 1):
         number = comment.number if comment.number is not None else position
         if comment.body_text:
             yield f"{comment.body_text}\n\n"
