@@ -27,7 +27,10 @@ FIXTURES = ROOT / "fixtures"
 MOA = FIXTURES / "typepad" / "moa-2018-06-08-abu-kamal"
 MOA_PATH = "/2018/06/syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan.html"
 
-for _path in (str(ROOT), str(BENCH)):
+# ARCHIVER_BENCH_SRC: a folder holding another copy of the `archiver` package to measure instead
+# of this tree's (bench/whatif.py uses it to time a proposed patch against the current code).
+SOURCE = Path(os.environ.get("ARCHIVER_BENCH_SRC") or ROOT)
+for _path in (str(SOURCE), str(BENCH)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
@@ -147,8 +150,13 @@ def run_child(
 
 
 def python_child(code_args: Sequence[str], **kwargs: object) -> ChildRun:
-    """Run `python <args>` with this interpreter as a measured child."""
-    return run_child([sys.executable, *code_args], **kwargs)  # type: ignore[arg-type]
+    """Run `python <args>` with this interpreter as a measured child (importing SOURCE's
+    archiver package: the working directory and PYTHONPATH point at it)."""
+    env = dict(kwargs.pop("env", None) or {})  # type: ignore[call-overload]
+    if SOURCE != ROOT:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SOURCE), env.get("PYTHONPATH")) if p)
+    kwargs.setdefault("cwd", SOURCE)
+    return run_child([sys.executable, *code_args], env=env, **kwargs)  # type: ignore[arg-type]
 
 
 def fmt_rate(value: float) -> str:
