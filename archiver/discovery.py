@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import feedparser
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 from sqlmodel import Session, select
 
+from archiver.adapters.dates import parse_date
 from archiver.config import SiteConfig
 from archiver.errors import ArchiverError, FetchError, ParseError
 from archiver.fetch import Fetcher, FetchResult
@@ -32,6 +33,8 @@ DEFAULT_LINK_SELECTOR = (
     ".entry-header a, a.permalink, a[rel~='bookmark'], .entry-title a, .post-title a, "
     "article h2 a, article h1 a"
 )
+# Date headings on index pages (TypePad's h2.date-header, HTML5 <time datetime>).
+DATE_SELECTOR = "h2.date-header, .date-header, time[datetime]"
 _NEXT_TEXT = re.compile(r"^\W*(next|older|earlier)\b", re.IGNORECASE)
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)/(0[1-9]|1[0-2])(?:/(0[1-9]|[12]\d|3[01]))?/")
 
@@ -43,6 +46,10 @@ class Found:
     url: str
     title: str = ""
     published_at: datetime | None = None
+    latest: datetime | None = None  # the latest it can have been published (index pages)
+
+    def newest_possible(self) -> datetime | None:
+        return self.published_at or self.latest or url_period_end(self.url)
 
 
 @dataclass(slots=True)
@@ -125,14 +132,15 @@ def parse_index(
     """Post links on an index/archive page (same hosts only), and its "older posts" link."""
     tree = LexborHTMLParser(html)
     pattern = re.compile(link_pattern) if link_pattern else None
-    if link_selector or not pattern:
-        nodes = tree.css(link_selector or DEFAULT_LINK_SELECTOR)
-    else:
-        nodes = tree.css("a[href]")
+    links = link_selector or (DEFAULT_LINK_SELECTOR if not pattern else "a[href]")
     found: list[Found] = []
     seen: set[str] = set()
     here = _clean(url)
-    for node in nodes:
+    day: datetime | None = None  # the date heading the posts that follow it
+    for node in tree.css(f"{links}, {DATE_SELECTOR}"):
+        if node.tag != "a" or node.attributes.get("datetime"):
+            day = _day_end(node) or day
+            continue
         href = node.attributes.get("href")
         if not href:
             continue
@@ -144,8 +152,23 @@ def parse_index(
             continue
         seen.add(link)
         title = re.sub(r"\s+", " ", node.text(deep=True)).strip()
-        found.append(Found(link, title, None))
+        found.append(Found(link, title, None, day))
     return found, _next_link(tree, url, next_selector)
+
+
+def _day_end(node: LexborNode) -> datetime | None:
+    """The end of the day a date heading (or <time datetime>) names."""
+    text = node.attributes.get("datetime") or re.sub(r"\s+", " ", node.text(deep=True)).strip()
+    when = parse_date(text) if text else None
+    if when is None and text:
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if when is None:
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.replace(hour=23, minute=59, second=59) if not (when.hour or when.minute) else when
 
 
 def _next_link(tree: LexborHTMLParser, url: str, selector: str | None) -> str | None:
@@ -251,7 +274,7 @@ class Discoverer:
             if self.is_known(session, link.url):
                 continue
             if d.since is not None:
-                when = link.published_at or url_period_end(link.url)
+                when = link.newest_possible()
                 if when is not None and when < d.since:
                     continue
             fresh += 1
@@ -356,7 +379,7 @@ class Discoverer:
             if not backfill and fresh == 0:
                 return True
             if backfill and d.since is not None and links:
-                dates = [x.published_at or url_period_end(x.url) for x in links]
+                dates = [x.newest_possible() for x in links]
                 if all(when is not None and when < d.since for when in dates):
                     return True
             url = next_url
