@@ -135,6 +135,8 @@ def resolve(session: Session, selection: Selection) -> Resolved:
     condition = and_(*conditions) if conditions else True
     count = session.exec(select(func.count()).select_from(Thread).where(condition)).one()
     if not count:
+        if selection.everything:
+            raise UsageError("nothing to export: no thread has been archived yet")
         raise UsageError(f"nothing to export: no archived thread matches {selection.describe()}")
     return Resolved(selection, condition, int(count))
 

@@ -1,0 +1,85 @@
+"""Issue 4, WACZ: the reference thread, archived twice, packaged as WACZ; `wacz validate` (from the
+`wacz` package) accepts it, and its CDXJ index leads to the right records inside the zip."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.devserver import FixtureServer
+from tests.conftest import MOA_PATH
+
+WACZ = str(Path(sys.executable).with_name("wacz"))
+
+
+def test_reference_thread_as_wacz(moa_paged: FixtureServer, data_dir: Path, cli,
+                                  tmp_path: Path) -> None:
+    url = moa_paged.url(MOA_PATH)
+    assert cli("archive", url).code == 0
+    assert cli("archive", url).code == 0
+    out = tmp_path / "moa.wacz"
+    result = cli("export", "wacz", url, "-o", str(out))
+    assert result.code == 0, result.err
+    assert "3 page(s)" in result.out
+
+    proc = subprocess.run([WACZ, "validate", "-f", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Validation succeeded" in proc.stdout
+
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert set(names) == {"archive/data.warc.gz", "indexes/index.cdx", "pages/pages.jsonl",
+                              "datapackage.json", "datapackage-digest.json"}
+        for info in zf.infolist():  # stored, so replay tools can seek to a record
+            assert info.compress_type == zipfile.ZIP_STORED
+        package = json.loads(zf.read("datapackage.json"))
+        assert package["wacz_version"] == "1.1.1" and package["profile"] == "data-package"
+        for resource in package["resources"]:
+            data = zf.read(resource["path"])
+            assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+            assert resource["bytes"] == len(data)
+        digest = json.loads(zf.read("datapackage-digest.json"))
+        assert digest["hash"] == "sha256:" + hashlib.sha256(zf.read("datapackage.json")).hexdigest()
+
+        pages = [json.loads(line) for line in zf.read("pages/pages.jsonl").splitlines()]
+        assert pages[0] == {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+        page_urls = [p["url"] for p in pages[1:]]
+        assert page_urls == [
+            url,
+            moa_paged.url(MOA_PATH.removesuffix(".html") + "/comments/page/2/"),
+            moa_paged.url(MOA_PATH.removesuffix(".html") + "/comments/page/3/"),
+        ]
+        assert all(p["ts"].endswith("Z") and p["title"] for p in pages[1:])
+
+        # every index line points at a record of that URL, at that offset, in that file
+        lines = zf.read("indexes/index.cdx").decode().splitlines()
+        assert lines == sorted(lines)
+        kinds: dict[str, list[str]] = {}
+        for line in lines:
+            key, timestamp, blob = line.split(" ", 2)
+            entry = json.loads(blob)
+            assert len(timestamp) == 14 and timestamp.isdigit()
+            with zf.open("archive/" + entry["filename"]) as member:
+                member.seek(int(entry["offset"]))
+                chunk = member.read(int(entry["length"]))
+            record = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+            assert record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
+            kinds.setdefault(entry["url"], []).append(record.rec_type)
+        for page_url in page_urls:
+            assert sorted(kinds[page_url]) == ["response", "revisit"]
+        assert kinds[f"urn:archiver:thread:{url}"] == ["metadata"]
+
+
+def test_wacz_errors_are_one_line(data_dir: Path, cli, tmp_path: Path) -> None:
+    result = cli("export", "wacz", "-o", str(tmp_path / "x.wacz"))
+    assert result.code == 2
+    assert "nothing to export" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.wacz").exists()
