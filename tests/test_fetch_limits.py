@@ -11,7 +11,15 @@ import pytest
 
 from archiver.errors import FetchError
 from archiver.fetch import Fetcher, FetchResult, FetchSettings
-from tests.faultserver import FakeClock, FaultServer, Reply, gzip_bomb, gzipped, zeros
+from tests.faultserver import (
+    FakeClock,
+    FaultServer,
+    Reply,
+    gzip_bomb,
+    gzipped,
+    static_page,
+    zeros,
+)
 
 MB = 1024 * 1024
 HTML = [("Content-Type", "text/html; charset=utf-8")]
@@ -56,14 +64,14 @@ def test_redirects_are_followed_and_every_hop_recorded(
     ]
 
 
-def test_validators_are_not_sent_to_a_redirect_target(
-    server: FaultServer, fetcher: Fetcher
-) -> None:
-    server.route("/old", redirect("/new"))
-    server.route("/new", Reply(200, b"x", HTML))
-    fetcher.fetch(server.url("/old"), etag='"abc"', last_modified="Fri, 08 Jun 2018 12:00:00 GMT")
-    assert server.requests("/old")[0].header("If-None-Match") == '"abc"'
-    assert server.requests("/new")[0].header("If-None-Match") is None
+def test_validators_follow_redirects(server: FaultServer, fetcher: Fetcher) -> None:
+    server.route("/old", redirect("/new", 301))
+    server.route("/new", static_page(b"<p>moved here</p>"))
+    first = fetcher.fetch(server.url("/old"))
+    etag, lm = first.header("ETag"), first.header("Last-Modified")
+    again = fetcher.fetch(server.url("/old"), etag=etag, last_modified=lm)
+    assert again.status == 304 and again.url == server.url("/new")
+    assert server.requests("/new")[-1].header("If-None-Match") == etag
 
 
 def test_redirect_loop_is_detected(server: FaultServer, fetcher: Fetcher) -> None:

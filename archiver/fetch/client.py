@@ -137,10 +137,9 @@ class Fetcher:
         while True:
             if check_robots:
                 self.robots.check(current)
-            # Validators belong to the URL they were stored for, not to a redirect target.
-            result = self._with_retries(
-                current, headers if current == url else {}, record, url, chain
-            )
+            # The caller stored its validators from the final response of this chain, so they
+            # go with every hop: a thread behind a permanent redirect can still answer 304.
+            result = self._with_retries(current, headers, record, url, chain)
             if result.redirect_to is None:
                 return result
             chain.append(current)
