@@ -60,6 +60,7 @@ def site_config(
     site_extra: str = "",
     discovery_extra: str = "",
     max_age: str = "36500d",
+    fetch_extra: str = "",
 ) -> str:
     """A config watching the synthetic site served by server."""
     feed_line = f'feed = "{server.url(feed)}"\n' if feed else ""
@@ -70,7 +71,7 @@ data_dir = "{data_dir}"
 [fetch]
 delay = 0
 contact = "mailto:tests@example.org"
-
+{fetch_extra}
 [refresh]
 min_interval = "15m"
 max_interval = "1d"
