@@ -98,7 +98,11 @@ class ThreadArchiver:
             self._run(session, url, platform, report, on_page, now)
         return report
 
-    def _fetch(self, session: Session, page_url: str, conditional: bool) -> tuple[FetchResult, int]:
+    def _fetch(
+        self, session: Session, page_url: str, conditional: bool
+    ) -> tuple[FetchResult, list[Capture]]:
+        """Fetch one page; every exchange (retries, redirect hops, the final one) is stored as a
+        Capture before this returns. A fetch that fails is recorded on the URL's state."""
         state = repo.url_state(session, page_url)
         captures: list[Capture] = []
 
@@ -106,16 +110,23 @@ class ThreadArchiver:
             captures.append(repo.save_capture(session, result))
             session.commit()  # the raw exchange is safe before anything parses it
 
-        result = self.fetcher.fetch(
-            page_url,
-            etag=state.etag if conditional else None,
-            last_modified=state.last_modified if conditional else None,
-            record=record,
-        )
+        try:
+            result = self.fetcher.fetch(
+                page_url,
+                etag=state.etag if conditional else None,
+                last_modified=state.last_modified if conditional else None,
+                record=record,
+            )
+        except FetchError as exc:
+            state.failures += 1
+            state.last_status, state.last_error = exc.status, str(exc)
+            state.last_fetched_at = repo.utcnow()
+            session.commit()
+            raise
         if not captures:  # the fetcher records every exchange; this is only a safety net
             captures.append(repo.save_capture(session, result))
             session.commit()
-        return result, captures[-1].id or 0
+        return result, captures
 
     def _run(
         self,
@@ -145,12 +156,12 @@ class ThreadArchiver:
                 on_page(report.pages, page_url)
             state = repo.url_state(session, page_url)
             conditional = thread is not None and state.last_capture_id is not None
-            result, capture_id = self._fetch(session, page_url, conditional)
-            capture = session.get(Capture, capture_id)
-            assert capture is not None
+            result, captures = self._fetch(session, page_url, conditional)
+            capture = captures[-1]
             if result.status == 304 and conditional:
                 report.pages_not_modified += 1
-                capture.thread_id = thread.id if thread else None
+                for hop in captures:
+                    hop.thread_id = thread.id if thread else None
                 repo.keep_unchanged_page(existing, page_url, merge)
                 state.last_status, state.last_fetched_at = 304, capture.fetched_at
                 session.commit()
@@ -194,7 +205,9 @@ class ThreadArchiver:
                     existing = repo.existing_comments(session, thread.id)
             assert thread is not None
             repo.merge_page(session, thread, existing, page_url, parsed.comments, merge, now)
-            capture.thread_id, capture.page_number = thread.id, parsed.page_number
+            for hop in captures:  # redirect hops too: the thread is found by the URL asked for
+                hop.thread_id = thread.id
+            capture.page_number = parsed.page_number
             capture.parsed_ok = True
             state.etag = result.header("etag")
             state.last_modified = result.header("last-modified")

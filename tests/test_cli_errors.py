@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 from pathlib import Path
 
 from archiver.devserver import FixtureServer
@@ -41,9 +42,16 @@ def test_unreachable_host(tmp_path: Path) -> None:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens on this port now
-    result = run_cli_subprocess("archive", f"http://127.0.0.1:{port}/x.html", env=_env(tmp_path))
+    env = {**_env(tmp_path), "ARCHIVER_FETCH_MAX_ATTEMPTS": "2", "ARCHIVER_FETCH_BACKOFF_BASE": "0"}
+    url = f"http://127.0.0.1:{port}/x.html"
+    result = run_cli_subprocess("archive", url, env=env)
     assert result.code == 3
     assert "127.0.0.1" in _one_line_error(result.err)
+    # the failure is recorded against the URL, for `status` and the next run
+    db = sqlite3.connect(tmp_path / "archive" / "archiver.db")
+    failures, error = db.execute("select failures, last_error from urlstate where url = ?",
+                                 (url,)).fetchone()
+    assert failures == 1 and "127.0.0.1" in error
 
 
 def test_not_a_url(tmp_path: Path) -> None:

@@ -253,11 +253,6 @@ def test_windows_1252_page_labelled_utf8_archives_readably(
     assert stored[0] == wire
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline: find_thread(url) misses a thread archived through a redirect (only the"
-    " final capture gets thread_id), so the second run is not conditional; see the fetch report",
-)
 def test_second_archive_through_a_redirect_is_304_too(
     data_dir: Path,
     cli,  # type: ignore[no-untyped-def]
