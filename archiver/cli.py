@@ -100,6 +100,8 @@ def archive(
     if ignore_robots:
         settings.fetch.respect_robots = False
         logging.getLogger("archiver").warning("robots.txt ignored for %s (--ignore-robots)", url)
+        console.print(f"[yellow]warning:[/] robots.txt ignored for {url} (--ignore-robots)",
+                      highlight=False, soft_wrap=True)
     store = Store(settings.db_url)
     with Fetcher(settings.fetch) as fetcher, Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True,
