@@ -13,8 +13,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.devserver import FixtureServer
-from tests.conftest import MOA_PATH
+from archiver.devserver import FixtureServer, load_fixture
+from tests.conftest import MOA, MOA_PATH
 
 WACZ = str(Path(sys.executable).with_name("wacz"))
 
@@ -83,3 +83,24 @@ def test_wacz_errors_are_one_line(data_dir: Path, cli, tmp_path: Path) -> None:
     assert "nothing to export" in result.err
     assert len(result.err.strip().splitlines()) == 1
     assert not (tmp_path / "x.wacz").exists()
+
+
+def test_not_modified_stays_in_the_warc_but_out_of_the_index(data_dir: Path, cli,
+                                                             tmp_path: Path) -> None:
+    origin, routes = load_fixture(MOA / "one-page")
+    routes[MOA_PATH].headers["ETag"] = '"v1"'
+    with FixtureServer(routes, origin=origin) as server:
+        url = server.url(MOA_PATH)
+        assert cli("archive", url).code == 0
+        assert "1 unchanged" in cli("archive", url).out
+    out = tmp_path / "etag.wacz"
+    assert cli("export", "wacz", "-o", str(out)).code == 0
+    proc = subprocess.run([WACZ, "validate", "-f", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with zipfile.ZipFile(out) as zf:
+        types = [r.rec_type for r in ArchiveIterator(io.BytesIO(zf.read("archive/data.warc.gz")))]
+        assert types.count("revisit") == 1 and types.count("response") == 1
+        lines = [json.loads(line.split(" ", 2)[2])
+                 for line in zf.read("indexes/index.cdx").decode().splitlines()]
+    page_lines = [line for line in lines if line["url"] == url]
+    assert [(line["mime"], line["status"]) for line in page_lines] == [("text/html", "200")]

@@ -1,9 +1,10 @@
 """WACZ export (WACZ 1.1.1): the WARC export zipped with a CDXJ index, pages.jsonl listing every
 thread page, and datapackage.json (+ datapackage-digest.json) with sha256 digests.
 
-The index is made by cdxj-indexer, the indexer behind the `wacz` tool and pywb. WARCs and the
-index are stored uncompressed in the zip (the WARC records are gzipped one by one), so replay
-tools can read records at their offsets.
+The index is made by cdxj-indexer, the indexer behind the `wacz` tool and pywb; it leaves out
+304 (server-not-modified) revisits, so replay lands on full responses. WARCs and the index are
+stored uncompressed in the zip (WARC records are gzipped one by one), so replay tools can read
+records at their offsets.
 """
 
 from __future__ import annotations
@@ -68,15 +69,34 @@ def _page_writer(pages: TextIO, counter: list[int]) -> warc.PageCallback:
     return on_page
 
 
+class _IndexLines:
+    """Where the indexer writes its sorted lines: leaves out 304 revisits and counts the rest."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.lines = 0
+
+    def write(self, line: str) -> None:
+        fields = json.loads(line.split(" ", 2)[2])
+        if fields.get("mime") == "warc/revisit" and fields.get("status") == "304":
+            return  # a replay tool landing here would serve an empty 304, not the page
+        self.out.write(line)
+        self.lines += 1
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 def _index(warc_paths: list[Path], index_path: Path) -> int:
-    """Sorted CDXJ of every response, revisit and metadata record of the WARCs."""
-    with index_path.open("w", encoding="utf-8") as out:
+    """Sorted CDXJ of the response, revisit and metadata records of the WARCs (without the
+    server-not-modified revisits, which stay in the WARCs); returns the number of lines."""
+    with index_path.open("w", encoding="utf-8", newline="\n") as out:
+        lines = _IndexLines(out)
         indexer = CDXJIndexer(
-            out, [str(p) for p in warc_paths], sort=True, max_sort_buff_size=SORT_BUFFER,
+            lines, [str(p) for p in warc_paths], sort=True, max_sort_buff_size=SORT_BUFFER,
         )
         indexer.process_all()
-    with index_path.open("rb") as handle:
-        return sum(1 for _ in handle)
+    return lines.lines
 
 
 def export(session: Session, resolved: Resolved, out: Path, *,
