@@ -1,0 +1,138 @@
+"""Before/after: run benchmarks on this tree and on a copy with proposed patches applied.
+
+    python bench/whatif.py [--patch bench/proposals/parse-speed.diff ...] [--only parse,archive]
+
+The copy is this tree's ``archiver/`` package with the patches applied (``patch -p1``); it is
+checked first to parse every fixture page and a set of synthetic pages exactly as the current
+adapter does. Each benchmark then runs twice (current code, patched copy), each in its own
+process, and the table shows both. Nothing in the tree is changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from common import BENCH, ROOT, Row, table
+
+PROPOSALS = sorted((BENCH / "proposals").glob("*.diff"))
+SCRIPTS = ("parse", "archive", "refresh", "store", "export")
+
+
+def dump_parses(out: Path) -> None:
+    """Child mode: parse every fixture page and some synthetic pages; pickle the results."""
+    from gen_thread import make_thread
+
+    from archiver.adapters import typepad
+
+    results: list[tuple[str, object]] = []
+    for spec_path in sorted((ROOT / "fixtures").rglob("routes.json")):
+        spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        for path, file in sorted(spec["routes"].items()):
+            html = (spec_path.parent / file).read_bytes().decode("utf-8", "replace")
+            url = spec.get("origin", "http://127.0.0.1") + path
+            try:
+                results.append((url, asdict(typepad.parse_page(html, url))))
+            except Exception as exc:  # noqa: BLE001 - the error itself is compared
+                results.append((url, f"{type(exc).__name__}: {exc}"))
+    for n, per_page, seed in ((2000, 2000, 5), (450, 100, 6), (1, 1, 7), (0, 100, 8)):
+        thread = make_thread(n, per_page, seed=seed)
+        for path, html in thread.pages.items():
+            results.append((path, asdict(typepad.parse_page(html, thread.url()))))
+    out.write_bytes(pickle.dumps(results))
+
+
+def _child(args: list[str], source: Path | None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop("ARCHIVER_BENCH_SRC", None)
+    if source is not None:
+        env["ARCHIVER_BENCH_SRC"] = str(source)
+    return subprocess.run([sys.executable, *args], cwd=source or ROOT, env=env,
+                          capture_output=True, text=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--dump"]:
+        dump_parses(Path(argv[1]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patch", action="append", type=Path,
+                        help="a patch to apply (default: every bench/proposals/*.diff)")
+    parser.add_argument("--only", default="parse,archive,refresh,store",
+                        help="benchmarks to run before and after")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    patches = [p.resolve() for p in (args.patch or PROPOSALS)]
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    if any(s not in SCRIPTS for s in chosen):
+        print(f"error: --only takes some of {', '.join(SCRIPTS)}", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="archiver-whatif-"))
+    try:
+        copy = work / "src"
+        copy.mkdir()
+        shutil.copytree(ROOT / "archiver", copy / "archiver",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for patch in patches:
+            done = subprocess.run(["patch", "-p1", "--forward", "--batch", "-d", str(copy),
+                                   "-i", str(patch)], capture_output=True, text=True)
+            if done.returncode != 0:
+                print(f"error: {patch.name} does not apply to this tree:\n{done.stdout}",
+                      file=sys.stderr)
+                return 2
+        print(f"applied: {', '.join(p.name for p in patches)}", file=sys.stderr)
+        # same output first
+        dumps = []
+        for label, source in (("current", None), ("patched", copy)):
+            out = work / f"{label}.pickle"
+            done = _child([str(BENCH / "whatif.py"), "--dump", str(out)], source)
+            if done.returncode != 0:
+                print(f"error: {label} code failed to parse:\n{done.stderr}", file=sys.stderr)
+                return 2
+            dumps.append(pickle.loads(out.read_bytes()))
+        differ = [a[0] for a, b in zip(*dumps, strict=True) if a != b]
+        if differ:
+            print(f"error: the patched adapter parses differently: {differ[:5]}",
+                  file=sys.stderr)
+            return 2
+        print(f"same parse results on {len(dumps[0])} pages", file=sys.stderr)
+        rows: list[Row] = []
+        for name in chosen:
+            results = {}
+            for label, source in (("current", None), ("patched", copy)):
+                out = work / f"{name}-{label}.json"
+                command = [str(BENCH / f"{name}_bench.py"), "--json", str(out)]
+                if args.quick:
+                    command.append("--quick")
+                print(f"== {name}, {label} code", file=sys.stderr, flush=True)
+                done = _child(command, source)
+                if done.returncode != 0:
+                    print(done.stderr, file=sys.stderr)
+                    return 1
+                results[label] = [Row(**r) for r in json.loads(out.read_text())["rows"]]
+            after = {(r.case, r.figure): r for r in results["patched"]}
+            for row in results["current"]:
+                new = after.get((row.case, row.figure))
+                if new is None:
+                    continue
+                rows.append(Row(row.bench, row.case, row.figure,
+                                f"{row.value} -> {new.value}", row.target,
+                                f"{row.verdict or '-'} -> {new.verdict or '-'}"
+                                if row.target else "", new.note))
+        print(table(rows))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
