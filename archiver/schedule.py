@@ -578,27 +578,40 @@ class Scheduler:
                         signal.Signals(signum).name)
         self.stop.set()
 
-    def _install_signals(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self.request_stop)
-            signal.signal(signal.SIGINT, self.request_stop)
+    def _install_signals(self) -> dict[int, object]:
+        """Route SIGTERM/SIGINT to a graceful stop; returns the handlers to put back."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous = {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, self.request_stop)
+        return previous
+
+    @staticmethod
+    def _restore_signals(previous: dict[int, object]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
     def run_once(self) -> RunSummary:
         """`archiver run --once`: discovery for every site, then everything due; SIGTERM-safe."""
-        self._install_signals()
+        previous = self._install_signals()
         try:
             return self.runner.run_once()
         finally:
+            self._restore_signals(previous)
             self.fetcher.close()
             self.store.close()
 
     def run_forever(self) -> bool:
         """Run until SIGTERM/SIGINT; True when every worker finished within the grace time."""
-        self._install_signals()
-        self.start()
-        while not self.stop.wait(1.0):
-            pass
-        return self.shutdown()
+        previous = self._install_signals()
+        try:
+            self.start()
+            while not self.stop.wait(1.0):
+                pass
+            return self.shutdown()
+        finally:
+            self._restore_signals(previous)
 
     def shutdown(self) -> bool:
         """Stop taking work, let the pages in hand finish and commit, record the stop."""
@@ -656,7 +669,10 @@ def status_lines(settings: Settings, now: datetime | None = None) -> list[str]:
     """What `archiver status` prints: the scheduler, the sites, the threads, the last errors."""
     now = now or repo.utcnow()
     store = Store(settings.db_url)
-    lines: list[str] = [f"Database: {settings.db_url}   Config: {settings.source}"]
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(settings.db_url).render_as_string(hide_password=True)
+    lines: list[str] = [f"Database: {shown}   Config: {settings.source}"]
     try:
         with store.session() as session:
             beat = session.exec(select(Heartbeat).where(Heartbeat.name == "scheduler")).first()

@@ -32,11 +32,27 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def insert_ignore(session: Session, model: type, values: dict, key: str) -> None:
+    """INSERT a row unless one with the same unique key exists, even one another worker is
+    committing at this moment (ON CONFLICT DO NOTHING on SQLite and PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
+    else:
+        session.add(model(**values))
+        session.flush()
+        return
+    session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing(
+        index_elements=[key]))
+
+
 def put_blob(session: Session, data: bytes) -> str:
     """Store bytes once, addressed by their sha256; return the digest."""
     digest = sha256(data)
     if session.get(Blob, digest) is None:
-        session.add(Blob(sha256=digest, size=len(data), data=data))
+        insert_ignore(session, Blob, dict(sha256=digest, size=len(data), data=data), "sha256")
     return digest
 
 
@@ -58,10 +74,10 @@ def url_state(session: Session, url: str) -> UrlState:
 def get_or_create_site(session: Session, url: str, platform: str, parsed: ParsedThread) -> Site:
     origin = origin_of(url)
     site = session.exec(select(Site).where(Site.origin == origin)).first()
-    if site is None:
-        site = Site(origin=origin, name=parsed.site_name or origin, platform=platform,
-                    created_at=utcnow())
-        session.add(site)
+    if site is None:  # two workers may meet here on a site's first threads
+        insert_ignore(session, Site, dict(origin=origin, name=parsed.site_name or origin,
+                                          platform=platform, created_at=utcnow()), "origin")
+        site = session.exec(select(Site).where(Site.origin == origin)).one()
     site.platform = platform
     if parsed.site_name:
         site.title = parsed.site_name
