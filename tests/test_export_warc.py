@@ -316,3 +316,21 @@ def test_warc_errors_are_one_line(moa_one_page: FixtureServer, data_dir: Path, c
     assert result.code == 2 and "needs --out" in result.err
     assert not (tmp_path / "x.warc.gz").exists()
     assert "Traceback" not in result.err
+
+
+def test_everything_includes_exchanges_of_no_thread(moa_one_page: FixtureServer, data_dir: Path,
+                                                    cli, tmp_path: Path) -> None:
+    url = moa_one_page.url(MOA_PATH)
+    missing = moa_one_page.url("/2018/06/missing.html")
+    assert cli("archive", url).code == 0
+    assert cli("archive", missing).code == 3  # a 404: recorded, tied to no thread
+    everything = tmp_path / "all.warc.gz"
+    assert cli("export", "warc", "-o", str(everything)).code == 0
+    warcio_check(everything)
+    statuses = {e["warc-target-uri"]: e.get("http:status") for e in warcio_index(everything)
+                if e["warc-type"] == "response"}
+    assert statuses == {url: "200", missing: "404"}
+    one = tmp_path / "one.warc.gz"
+    assert cli("export", "warc", url, "-o", str(one)).code == 0
+    uris = {e.get("warc-target-uri") for e in warcio_index(one)}
+    assert missing not in uris and url in uris
