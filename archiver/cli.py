@@ -229,12 +229,11 @@ def demo(
         Path, typer.Option(help="Fixture folder with routes.json to serve.")
     ] = Path("fixtures/typepad/moa-2018-06-08-abu-kamal/paged"),
 ) -> None:
-    """Serve the bundled sample thread on 127.0.0.1, archive it and write its text dump."""
+    """Serve the bundled sample thread on 127.0.0.1, archive it, export it as text and HTML."""
     from archiver.demo import run_demo
 
-    report, out = run_demo(State.settings(), sample)
-    print(report.summary())
-    print(f"Text dump written to {out}")
+    _, exports = run_demo(State.settings(), sample)
+    print(f"Exports are in {exports}")
 
 
 @command

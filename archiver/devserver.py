@@ -28,7 +28,9 @@ class Route:
 class FixtureServer:
     """Serve routes on 127.0.0.1 in a background thread; a context manager."""
 
-    def __init__(self, routes: dict[str, Route] | None = None, *, origin: str = "") -> None:
+    def __init__(
+        self, routes: dict[str, Route] | None = None, *, origin: str = "", port: int = 0
+    ) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.origin = origin
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
@@ -69,7 +71,10 @@ class FixtureServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        try:
+            self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        except OSError:  # the preferred port is taken: any free one will do
+            self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -110,7 +115,7 @@ def load_fixture(folder: Path) -> tuple[str, dict[str, Route]]:
     return spec.get("origin", ""), routes
 
 
-def serve_fixture(folder: Path) -> FixtureServer:
+def serve_fixture(folder: Path, *, port: int = 0) -> FixtureServer:
     """Start a server for a fixture folder (call .stop() when done)."""
     origin, routes = load_fixture(folder)
-    return FixtureServer(routes, origin=origin).start()
+    return FixtureServer(routes, origin=origin, port=port).start()
