@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import REFERENCE, ROOT, normalise, run_cli_subprocess
+from tests.conftest import REFERENCE, normalise, run_cli_subprocess
 
 
 def test_demo_archives_and_exports_the_sample(tmp_path: Path) -> None:
@@ -29,4 +29,3 @@ def test_demo_without_the_sample_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli_subprocess("demo", "--sample", str(tmp_path / "nothing"), env=env)
     assert result.code == 2
     assert "routes.json" in result.err and "Traceback" not in result.err
-    assert ROOT.is_dir()
