@@ -104,6 +104,7 @@ class ThreadArchiver:
         """Fetch one page; every exchange (retries, redirect hops, the final one) is stored as a
         Capture before this returns. A fetch that fails is recorded on the URL's state."""
         state = repo.url_state(session, page_url)
+        session.commit()  # hold no write transaction while the network is read (other workers)
         captures: list[Capture] = []
 
         def record(result: FetchResult) -> None:

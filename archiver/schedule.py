@@ -488,10 +488,8 @@ class Scheduler:
     def _discover(self, site: SiteConfig) -> None:
         if self.stop.is_set():
             return
-        job = self.aps.get_job(f"discover:{site.name}")
-        next_due = as_utc(job.next_run_time) if job is not None else None
         try:
-            self.runner.discover(site, next_due=next_due)
+            self.runner.discover(site)  # stores the schedule's next time for the next start
         except Stopping:
             return
         except Exception:
@@ -540,9 +538,11 @@ class Scheduler:
                 with self._lock:
                     if not self._dirty:
                         break
+            # Wake up when the next thread falls due. What is due already waits for a free
+            # worker: each finished item wakes the dispatcher.
             nxt = self.runner.next_due_time()
-            if nxt is not None:
-                self._reschedule_dispatch(max(nxt, repo.utcnow()))
+            if nxt is not None and nxt > repo.utcnow():
+                self._reschedule_dispatch(nxt)
         except Exception:
             log.exception("dispatch failed")
         finally:
@@ -624,12 +624,18 @@ class Scheduler:
         self.pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             futures = list(self.in_flight.values())
-        grace = self.settings.scheduler.shutdown_grace
-        _, pending = wait_futures(futures, timeout=grace)
-        clean = not pending
+        deadline = started + self.settings.scheduler.shutdown_grace
+        _, pending = wait_futures(futures, timeout=self.settings.scheduler.shutdown_grace)
+        me = threading.current_thread()
+        for other in threading.enumerate():  # e.g. a discovery job reading a feed
+            if other is not me and not other.daemon:
+                other.join(max(0.0, deadline - time.monotonic()))
+        stuck = [t for t in threading.enumerate() if t is not me and not t.daemon and t.is_alive()]
+        clean = not pending and not stuck
         note = f"stopped after {time.monotonic() - started:.1f} s"
-        if pending:
-            note += f"; {len(pending)} page(s) still in flight were abandoned (they stay due)"
+        if not clean:
+            note += (f"; {len(pending) or len(stuck)} request(s) still in flight were abandoned"
+                     " (their threads stay due)")
         try:
             self.runner.beat("stopped", note=note)
         except Exception:
