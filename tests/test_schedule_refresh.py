@@ -3,6 +3,7 @@ the refresh backoff and the stop on "comments closed" follow a controlled clock 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,6 +60,8 @@ def test_refresh_keeps_versions_and_flags_removals(tmp_path: Path, cli) -> None:
         out = tmp_path / "thread.txt"
         result = cli("-c", str(config), "export", "text", url, "-o", str(out))
         assert result.code == 0, result.err
+        jsonl = cli("-c", str(config), "export", "jsonl", url, "-o", "-")
+        assert jsonl.code == 0, jsonl.err
 
     db = sqlite3.connect(tmp_path / "data" / "archiver.db")
     rows = db.execute(
@@ -87,6 +90,18 @@ def test_refresh_keeps_versions_and_flags_removals(tmp_path: Path, cli) -> None:
     # the text export shows the thread as it stands now
     want = (REFRESH / "expected-v2.txt").read_text(encoding="utf-8")
     assert normalise(out.read_text(encoding="utf-8")) == normalise(want)
+    # the JSONL export carries the history: both versions of comment 3, comment 7 removed
+    (line,) = jsonl.out.splitlines()
+    comments = {c["source_id"]: c for c in json.loads(line)["comments"]}
+    assert len(comments) == 26
+    assert sum(not c["removed"] for c in comments.values()) == 25
+    three = comments[exp["edited"]["source_id"]]
+    assert three["version"] == 2 and three["body_text"] == "\n\n".join(exp["edited"]["after"])
+    assert [(h["version"], h["body_text"]) for h in three["history"]] == [
+        (1, "\n\n".join(exp["edited"]["before"]))]
+    seven = comments[exp["removed"]["source_id"]]
+    assert seven["removed"] is True and seven["body_text"] == "\n\n".join(exp["removed"]["text"])
+    assert seven["removed_at"].startswith("2024-03-05T09:15:00")
 
 
 def test_backoff_and_stop_on_comments_closed_with_a_controlled_clock(tmp_path: Path) -> None:
