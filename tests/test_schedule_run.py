@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -230,3 +231,38 @@ def test_health_while_running(tmp_path: Path) -> None:
         assert proc.wait() == 0, log.read_text()
     assert health.returncode == 0, health.stdout + health.stderr
     assert health.stdout.startswith("healthy: database ok, scheduler running")
+
+
+def test_sigterm_with_a_hung_request_still_exits_0_after_the_grace(tmp_path: Path) -> None:
+    """A page that never comes back does not hold the stop: after shutdown_grace the process
+    records the stop and exits 0; the thread stays due and the database stays sound."""
+    exp = expected(PAGED)
+    log = tmp_path / "run.log"
+    hung, release = threading.Event(), threading.Event()
+    with serve(PAGED) as server:
+        base = server._httpd.RequestHandlerClass
+
+        class Hanging(base):  # type: ignore[misc, valid-type]
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path == exp["pages"][2]:  # page 3 never answers (until released)
+                    hung.set()
+                    release.wait()
+                super().do_GET()
+
+        server._httpd.RequestHandlerClass = Hanging
+        config = write_config(tmp_path, server, extra='[scheduler]\nshutdown_grace = "1s"\n')
+        db = tmp_path / "data" / "archiver.db"
+        proc = start_run(config, log)
+        wait_for(hung.is_set, proc, log)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait()
+        elapsed = time.monotonic() - sent
+        release.set()
+    print(f"exit {code} {elapsed:.2f} s after SIGTERM with a hung request")
+    assert code == 0, log.read_text()
+    (state, note), = query(db, "select state, note from heartbeat")
+    assert state == "stopped" and "abandoned" in note
+    assert query(db, "select count(*) from comment") == [(20,)]  # pages 1 and 2
+    assert query(db, "select state from discoveredurl") == [("queued",)]
+    assert query(db, "pragma integrity_check") == [("ok",)]
