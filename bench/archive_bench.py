@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(Row("archive", case, "archiver: peak RSS", f"{ours_rss:.0f} MB"))
         rows.append(Row("archive", case, "archiver: Python start + imports", fmt_s(start_wall),
                         note="`python -c 'import archiver.cli'`, included in the wall above"))
+        own = max(ours_wall - start_wall, 0.0)
+        rows.append(Row("archive", case, "archiver: wall less start + imports", fmt_s(own),
+                        note=f"{own / pages * 1000:.0f} ms a page: fetch, store, parse, merge"))
         if theirs:
             warc = work / "wget-0" / "thread.warc.gz"
             responses = count_warc_responses(warc)

@@ -224,6 +224,25 @@ def finish(rows: Sequence[Row], json_path: Path | None, extra: dict | None = Non
     return 0
 
 
+def postgres_binaries() -> bool:
+    """Whether PostgreSQL's server binaries are here (the store bench can start a server)."""
+    import glob
+    import shutil
+
+    return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"))
+
+
+def replace_block(path: Path, start: str, end: str, block: str) -> None:
+    """Rewrite what lies between the markers start and end in a text file (append if absent)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start not in text or end not in text:
+        text += f"\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(head + start + "\n" + block.strip("\n") + "\n" + end + tail,
+                    encoding="utf-8")
+
+
 def etag_routes(pages: dict[str, str]) -> dict:
     """devserver Routes for pages (path -> HTML), each with an ETag of its body."""
     import hashlib

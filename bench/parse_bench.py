@@ -41,6 +41,16 @@ def floor(html: str, url: str) -> int:
     return len(tree.css('div.comment[id^="comment-"]'))
 
 
+def floor_with_bodies(html: str, url: str) -> int:
+    """The floor plus serialising each comment's body (inner_html): context, not a contender."""
+    tree = LexborHTMLParser(html)
+    size = 0
+    for node in tree.css('div.comment[id^="comment-"]'):
+        content = node.css_first(".comment-content")
+        size += len(content.inner_html or "") if content is not None else 0
+    return size
+
+
 # --- (b) the same extraction with BeautifulSoup on lxml ----------------------------------------
 
 _SPACES = re.compile(r"\s+")
@@ -267,6 +277,7 @@ def bench_page(
 ) -> tuple[list[Row], dict[str, float]]:
     contenders: dict[str, Callable[[str, str], object]] = {
         "lexbor floor (parse + select)": floor,
+        "lexbor parse + select + body inner_html": floor_with_bodies,
         "archiver adapter": typepad.parse_page,
     }
     if BeautifulSoup is not None:

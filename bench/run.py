@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,24 +17,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import BENCH, ROOT, Row, machine, table
+from common import BENCH, ROOT, Row, machine, postgres_binaries, replace_block, table
 
 SCRIPTS = ("parse", "archive", "refresh", "store", "export")
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
-def _postgres_binaries() -> bool:
-    import glob
-
-    return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"))
-
-
 def results_block(rows: list[Row], info: dict[str, str], seconds: float, quick: bool) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     missed = [r for r in rows if r.verdict == "MISSED"]
     lines = [
-        START,
         f"Run of {when}{' (--quick: single runs, not for publishing)' if quick else ''}, "
         f"{seconds:.0f} s in all.",
         "",
@@ -47,7 +39,6 @@ def results_block(rows: list[Row], info: dict[str, str], seconds: float, quick: 
         f"Targets missed in this run: {len(missed)}"
         + (": " + "; ".join(f"{r.bench} / {r.case} / {r.figure}" for r in missed) if missed
            else "."),
-        END,
     ]
     return "\n".join(lines)
 
@@ -73,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             command = [sys.executable, str(BENCH / f"{name}_bench.py"), "--json", str(out)]
             if args.quick:
                 command.append("--quick")
-            if name == "store" and _postgres_binaries():
+            if name == "store" and postgres_binaries():
                 command.append("--start-postgres")
             print(f"== {name} ...", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
@@ -90,14 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     info = machine()
     block = results_block(rows, info, seconds, args.quick)
-    print(block.removeprefix(START + "\n").removesuffix("\n" + END))
+    print(block)
     if args.update_doc:
-        text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"{START}\n{END}\n"
-        if START not in text or END not in text:
-            text += f"\n{START}\n{END}\n"
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        DOC.write_text(head + block + tail, encoding="utf-8")
+        replace_block(DOC, START, END, block)
         print(f"updated {DOC.relative_to(ROOT)}", file=sys.stderr)
     return 1 if failed else 0
 

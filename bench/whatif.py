@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from common import BENCH, ROOT, Row, table
+from common import BENCH, ROOT, Row, machine, postgres_binaries, replace_block, table
 
 PROPOSALS = sorted((BENCH / "proposals").glob("*.diff"))
 SCRIPTS = ("parse", "archive", "refresh", "store", "export")
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="parse,archive,refresh,store",
                         help="benchmarks to run before and after")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--update-doc", action="store_true",
+                        help="write the table into docs/benchmarks.md (between whatif markers)")
     args = parser.parse_args(argv)
     patches = [p.resolve() for p in (args.patch or PROPOSALS)]
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -113,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                 command = [str(BENCH / f"{name}_bench.py"), "--json", str(out)]
                 if args.quick:
                     command.append("--quick")
+                if name == "store" and postgres_binaries():
+                    command.append("--start-postgres")
                 print(f"== {name}, {label} code", file=sys.stderr, flush=True)
                 done = _child(command, source)
                 if done.returncode != 0:
@@ -128,7 +132,13 @@ def main(argv: list[str] | None = None) -> int:
                                 f"{row.value} -> {new.value}", row.target,
                                 f"{row.verdict or '-'} -> {new.verdict or '-'}"
                                 if row.target else "", new.note))
-        print(table(rows))
+        info = machine()
+        result = (f"Patches: {', '.join(p.name for p in patches)}. Machine: {info['nproc']} CPUs "
+                  f"({info['cpu']}), Python {info['python']}.\n\n" + table(rows))
+        print(result)
+        if args.update_doc:
+            replace_block(ROOT / "docs" / "benchmarks.md", "<!-- whatif:start -->",
+                          "<!-- whatif:end -->", result)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
