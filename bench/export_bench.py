@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             small, large = peaks[SIZES[0][0]], peaks[SIZES[-1][0]]
             growth = large / small
             rows.append(Row("export", f"{fmt}, 5,000 -> 20,000", "peak RSS growth",
-                            f"{growth:.2f}x (+{large - small:.0f} MB)",
+                            f"{growth:.2f}x ({large - small:+.0f} MB)",
                             f"<= {FLAT_FACTOR}x (flat)", verdict(growth <= FLAT_FACTOR)))
         if missing:
             rows.append(Row("export", "missing formats", "", ", ".join(missing), note=(

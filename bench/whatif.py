@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(Row(row.bench, row.case, row.figure,
                                 f"{row.value} -> {new.value}", row.target,
                                 f"{row.verdict or '-'} -> {new.verdict or '-'}"
-                                if row.target else "", new.note))
+                                if row.target else "", f"after: {new.note}" if new.note else ""))
         info = machine()
         result = (f"Patches: {', '.join(p.name for p in patches)}. Machine: {info['nproc']} CPUs "
                   f"({info['cpu']}), Python {info['python']}.\n\n" + table(rows))
