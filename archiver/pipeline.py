@@ -236,4 +236,4 @@ class ThreadArchiver:
         report.thread_id, report.title = thread.id, thread.title
         report.new, report.edited, report.removed = merge.new, merge.edited, merge.removed
         report.complete, report.closed = complete, thread.comments_closed
-        report.comments = len(repo.current_comments(session, thread.id or 0))
+        report.comments = repo.count_current_comments(session, thread.id or 0)

@@ -26,12 +26,24 @@ _UTC = re.compile(r"\s*\b(?:utc|gmt|z)\b\s*$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_TYPEPAD = re.compile(r"([A-Za-z]{3}) (\d{1,2}) (\d{4}) (\d{1,2}):(\d{2})(?: utc)?", re.IGNORECASE)
+
+
 def parse_date(text: str) -> datetime | None:
     """The datetime a page's date string names, or None when no known format fits.
 
     A string marked UTC/GMT is exact. A string with no zone is read as UTC too, since the page
     does not state the blog's zone; the original string is always kept beside it.
     """
+    fast = _TYPEPAD.fullmatch(text)  # TypePad's comment stamp, "Jun 8 2018 18:52 utc"
+    if fast is not None and fast[1].lower() in _MONTHS:
+        try:
+            return datetime(int(fast[3]), _MONTHS[fast[1].lower()], int(fast[2]),
+                            int(fast[4]), int(fast[5]), tzinfo=UTC)
+        except ValueError:
+            pass
     cleaned = _SPACES.sub(" ", _UTC.sub("", text.replace("\xa0", " "))).strip()
     if not cleaned:
         return None

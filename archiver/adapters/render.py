@@ -36,9 +36,12 @@ class _Renderer:
         text = "".join(self.inline)
         self.inline.clear()
         if not self.pre:
-            text = _RUNS.sub(" ", text)
-            lines = [line.strip(" ") for line in text.split("\n")]
-            text = "\n".join(lines)
+            if "  " in text:
+                text = _RUNS.sub(" ", text)
+            if "\n" in text:
+                text = "\n".join(line.strip(" ") for line in text.split("\n"))
+            else:
+                text = text.strip(" ")
         if text.strip(" \n"):
             self.blocks.append(text)
 
@@ -52,7 +55,9 @@ class _Renderer:
         tag = node.tag
         if tag == "-text":
             text = node.text_content or ""
-            self.inline.append(text if self.pre else _SPACES.sub(" ", text))
+            if not self.pre and not (text.isprintable() and "  " not in text):
+                text = _SPACES.sub(" ", text)
+            self.inline.append(text)
         elif tag == "br":
             self.inline.append("\n")
         elif tag == "img":

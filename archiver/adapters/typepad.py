@@ -112,15 +112,17 @@ def _parse_comment(node: LexborNode, url: str) -> ParsedComment:
     author_name, author_url, date_text, permalink, number = "", None, "", None, None
     if footer is not None:
         footer_text = _POSTED_BY.sub("", _text(footer))
+        links = footer.css("a")
         date_link = None
-        for link in footer.css("a"):
+        for link in links:
             href = link.attributes.get("href") or ""
             if "#comment-" in href or "cid=" in href:
                 date_link = link
                 break
         if date_link is not None:
             date_text = _text(date_link)
-            permalink = urljoin(url, date_link.attributes.get("href") or "")
+            href = date_link.attributes.get("href") or ""
+            permalink = href if href.startswith(("http://", "https://")) else urljoin(url, href)
             before, _, after = footer_text.partition(date_text)
             author_name = before.strip().rstrip("|").strip()
             tail = after.strip().lstrip("|").strip()
@@ -131,7 +133,7 @@ def _parse_comment(node: LexborNode, url: str) -> ParsedComment:
             tail = parts[2] if len(parts) > 2 else ""
         if tail.isdigit():
             number = int(tail)
-        for link in footer.css("a"):
+        for link in links:
             if link is not date_link and _text(link) == author_name:
                 author_url = link.attributes.get("href")
                 break
@@ -148,15 +150,15 @@ def _parse_comment(node: LexborNode, url: str) -> ParsedComment:
     )
 
 
+_PAGER_SELECTOR = ", ".join(
+    f'{tag}[class*="{key}"]'
+    for tag in ("div", "p", "nav", "ul", "span")
+    for key in ("comments-nav", "pager", "paginat", "comment-nav")
+)
+
+
 def _pagers(tree: LexborHTMLParser) -> list[LexborNode]:
-    return [
-        node
-        for node in tree.css("div, p, nav, ul, span")
-        if any(
-            key in (node.attributes.get("class") or "")
-            for key in ("comments-nav", "pager", "paginat", "comment-nav")
-        )
-    ]
+    return tree.css(_PAGER_SELECTOR)
 
 
 def _current_page(pagers: list[LexborNode]) -> int:
@@ -168,8 +170,9 @@ def _current_page(pagers: list[LexborNode]) -> int:
     return 1
 
 
-def _next_page_url(tree: LexborHTMLParser, url: str, current: int) -> str | None:
-    pagers = _pagers(tree)
+def _next_page_url(
+    tree: LexborHTMLParser, url: str, current: int, pagers: list[LexborNode]
+) -> str | None:
     links = [a for pager in pagers for a in pager.css("a")]
     links += [a for a in tree.css('a[rel~="next"]') if a not in links]
     chosen = None
@@ -200,11 +203,12 @@ def parse_page(html: str, url: str) -> ParsedPage:
     ]
     closed_node = tree.css_first(".comments-closed")
     closed = closed_node is not None or "comments to this entry are closed" in html.lower()
-    current = _current_page(_pagers(tree))
+    pagers = _pagers(tree)
+    current = _current_page(pagers)
     return ParsedPage(
         thread=thread,
         comments=comments,
         comments_closed=closed,
-        next_page_url=_next_page_url(tree, url, current),
+        next_page_url=_next_page_url(tree, url, current, pagers),
         page_number=current,
     )
