@@ -1,11 +1,14 @@
-"""Before/after: run benchmarks on this tree and on a copy with proposed patches applied.
+"""Before/after: run benchmarks on two versions of the `archiver` package, side by side.
 
-    python bench/whatif.py [--patch bench/proposals/parse-speed.diff ...] [--only parse,archive]
+    python bench/whatif.py --base REV [--only parse,archive]      # REV's code -> this tree
+    python bench/whatif.py --patch FILE.diff [--patch ...]        # this tree -> tree + patches
+    python bench/whatif.py --base REV --patch FILE.diff           # REV's code -> tree + patches
 
-The copy is this tree's ``archiver/`` package with the patches applied (``patch -p1``); it is
-checked first to parse every fixture page and a set of synthetic pages exactly as the current
-adapter does. Each benchmark then runs twice (current code, patched copy), each in its own
-process, and the table shows both. Nothing in the tree is changed.
+"before" is this tree's ``archiver/`` package, or with --base the package as committed at the
+git revision REV; "after" is this tree's package, with each --patch applied (``patch -p1``) when
+given. Both are copies in a temporary folder. The two are checked first to parse every fixture
+page and a set of synthetic pages identically; each benchmark then runs twice (before, after),
+each in its own process, and the table shows both. Nothing in the tree is changed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from pathlib import Path
 
 from common import BENCH, ROOT, Row, machine, postgres_binaries, replace_block, table
 
-PROPOSALS = sorted((BENCH / "proposals").glob("*.diff"))
 SCRIPTS = ("parse", "archive", "refresh", "store", "export")
 
 
@@ -50,6 +52,31 @@ def dump_parses(out: Path) -> None:
     out.write_bytes(pickle.dumps(results))
 
 
+def _copy_tree(dest: Path) -> None:
+    """This tree's archiver/ package, copied into dest."""
+    shutil.copytree(ROOT / "archiver", dest / "archiver",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def _export_rev(rev: str, dest: Path) -> str | None:
+    """The archiver/ package as committed at rev, written into dest; a problem, or None."""
+    listing = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "archiver"],
+                             capture_output=True)
+    if listing.returncode != 0:
+        return f"git archive {rev}: {listing.stderr.decode(errors='replace').strip()}"
+    done = subprocess.run(["tar", "-x", "-C", str(dest)], input=listing.stdout,
+                          capture_output=True)
+    if done.returncode != 0:
+        return f"tar: {done.stderr.decode(errors='replace').strip()}"
+    return None
+
+
+def describe(base: str | None, patches: list[Path]) -> str:
+    before = f"code at {base}" if base else "this tree"
+    after = "this tree" + (f" + {', '.join(p.name for p in patches)}" if patches else "")
+    return f"{before} -> {after}"
+
+
 def _child(args: list[str], source: Path | None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("ARCHIVER_BENCH_SRC", None)
@@ -65,36 +92,54 @@ def main(argv: list[str] | None = None) -> int:
         dump_parses(Path(argv[1]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--patch", action="append", type=Path,
-                        help="a patch to apply (default: every bench/proposals/*.diff)")
+    parser.add_argument("--base", metavar="REV",
+                        help="git revision whose archiver/ package is 'before' (default: tree)")
+    parser.add_argument("--patch", action="append", type=Path, default=[],
+                        help="a patch to apply to this tree's package for 'after' (repeatable)")
     parser.add_argument("--only", default="parse,archive,refresh,store",
                         help="benchmarks to run before and after")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--update-doc", action="store_true",
                         help="write the table into docs/benchmarks.md (between whatif markers)")
     args = parser.parse_args(argv)
-    patches = [p.resolve() for p in (args.patch or PROPOSALS)]
+    patches = [p.resolve() for p in args.patch]
+    if args.base is None and not patches:
+        print("error: nothing to compare: give --base REV and/or --patch FILE", file=sys.stderr)
+        return 2
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     if any(s not in SCRIPTS for s in chosen):
         print(f"error: --only takes some of {', '.join(SCRIPTS)}", file=sys.stderr)
         return 2
+    missing = [p for p in patches if not p.is_file()]
+    if missing:
+        print(f"error: no such patch: {missing[0]}", file=sys.stderr)
+        return 2
     work = Path(tempfile.mkdtemp(prefix="archiver-whatif-"))
     try:
-        copy = work / "src"
-        copy.mkdir()
-        shutil.copytree(ROOT / "archiver", copy / "archiver",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        sources = {"before": work / "before", "after": work / "after"}
+        for folder in sources.values():
+            folder.mkdir()
+        if args.base is None:
+            _copy_tree(sources["before"])
+        else:
+            problem = _export_rev(args.base, sources["before"])
+            if problem:
+                print(f"error: {problem}", file=sys.stderr)
+                return 2
+        _copy_tree(sources["after"])
         for patch in patches:
-            done = subprocess.run(["patch", "-p1", "--forward", "--batch", "-d", str(copy),
-                                   "-i", str(patch)], capture_output=True, text=True)
+            done = subprocess.run(["patch", "-p1", "--forward", "--batch", "-d",
+                                   str(sources["after"]), "-i", str(patch)],
+                                  capture_output=True, text=True)
             if done.returncode != 0:
                 print(f"error: {patch.name} does not apply to this tree:\n{done.stdout}",
                       file=sys.stderr)
                 return 2
-        print(f"applied: {', '.join(p.name for p in patches)}", file=sys.stderr)
+        described = describe(args.base, patches)
+        print(f"comparing: {described}", file=sys.stderr)
         # same output first
         dumps = []
-        for label, source in (("current", None), ("patched", copy)):
+        for label, source in sources.items():
             out = work / f"{label}.pickle"
             done = _child([str(BENCH / "whatif.py"), "--dump", str(out)], source)
             if done.returncode != 0:
@@ -103,28 +148,27 @@ def main(argv: list[str] | None = None) -> int:
             dumps.append(pickle.loads(out.read_bytes()))
         differ = [a[0] for a, b in zip(*dumps, strict=True) if a != b]
         if differ:
-            print(f"error: the patched adapter parses differently: {differ[:5]}",
-                  file=sys.stderr)
+            print(f"error: before and after parse differently: {differ[:5]}", file=sys.stderr)
             return 2
         print(f"same parse results on {len(dumps[0])} pages", file=sys.stderr)
         rows: list[Row] = []
         for name in chosen:
             results = {}
-            for label, source in (("current", None), ("patched", copy)):
+            for label, source in sources.items():
                 out = work / f"{name}-{label}.json"
                 command = [str(BENCH / f"{name}_bench.py"), "--json", str(out)]
                 if args.quick:
                     command.append("--quick")
                 if name == "store" and postgres_binaries():
                     command.append("--start-postgres")
-                print(f"== {name}, {label} code", file=sys.stderr, flush=True)
+                print(f"== {name}, {label}", file=sys.stderr, flush=True)
                 done = _child(command, source)
                 if done.returncode != 0:
                     print(done.stderr, file=sys.stderr)
                     return 1
                 results[label] = [Row(**r) for r in json.loads(out.read_text())["rows"]]
-            after = {(r.case, r.figure): r for r in results["patched"]}
-            for row in results["current"]:
+            after = {(r.case, r.figure): r for r in results["after"]}
+            for row in results["before"]:
                 new = after.get((row.case, row.figure))
                 if new is None:
                     continue
@@ -133,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                                 f"{row.verdict or '-'} -> {new.verdict or '-'}"
                                 if row.target else "", f"after: {new.note}" if new.note else ""))
         info = machine()
-        result = (f"Patches: {', '.join(p.name for p in patches)}. Machine: {info['nproc']} CPUs "
+        result = (f"Before -> after: {described}. Machine: {info['nproc']} CPUs "
                   f"({info['cpu']}), Python {info['python']}.\n\n" + table(rows))
         print(result)
         if args.update_doc:

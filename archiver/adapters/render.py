@@ -20,6 +20,8 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style template head title noscript iframe object embed".split())
 _SPACES = re.compile(r"[ \t\n\r\f]+")
 _RUNS = re.compile(r" {2,}")
+# common inline tags that visit() only descends into (none is a block, skipped, br or img)
+_PLAIN_INLINE = frozenset("a span b i em strong u s small sub sup code q cite abbr font".split())
 
 
 class _Renderer:
@@ -31,24 +33,44 @@ class _Renderer:
         self.pre = 0
 
     def flush(self) -> None:
-        if not self.inline:
+        inline = self.inline
+        if not inline:
             return
-        text = "".join(self.inline)
-        self.inline.clear()
+        text = "".join(inline) if len(inline) > 1 else inline[0]
+        inline.clear()
         if not self.pre:
             if "  " in text:
                 text = _RUNS.sub(" ", text)
             if "\n" in text:
-                text = "\n".join(line.strip(" ") for line in text.split("\n"))
+                text = "\n".join([line.strip(" ") for line in text.split("\n")])
             else:
                 text = text.strip(" ")
         if text.strip(" \n"):
             self.blocks.append(text)
 
     def visit_children(self, node: LexborNode) -> None:
+        # visit() inlined for every child (the same branches in the same order): a body is
+        # mostly text nodes and inline tags, and a method call per node was most of the cost
+        inline = self.inline
+        append = inline.append
+        fold = not self.pre  # pre does not change while the children are visited
         child = node.child
         while child is not None:
-            self.visit(child)
+            tag = child.tag
+            if tag == "-text":
+                text = child.text_content or ""
+                if fold:
+                    if text == "\n":
+                        text = " "
+                    elif not (text.isprintable() and "  " not in text):
+                        text = _SPACES.sub(" ", text)
+                append(text)
+            elif tag == "br":
+                append("\n")
+            elif tag in _PLAIN_INLINE:
+                self.visit_children(child)
+            else:
+                self.visit(child)
             child = child.next
 
     def visit(self, node: LexborNode) -> None:
