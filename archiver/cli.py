@@ -11,14 +11,10 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from archiver import __version__
 from archiver.config import Settings, load_settings
 from archiver.errors import ArchiverError
-from archiver.fetch import Fetcher
-from archiver.pipeline import ThreadArchiver
-from archiver.store import repo
 from archiver.store.db import Store
 
 app = typer.Typer(
@@ -96,6 +92,11 @@ def archive(
     ] = False,
 ) -> None:
     """Archive a thread and every page of its comments."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from archiver.fetch import Fetcher
+    from archiver.pipeline import ThreadArchiver
+
     settings = State.settings()
     if ignore_robots:
         settings.fetch.respect_robots = False
@@ -121,6 +122,8 @@ def archive(
 @command
 def threads() -> None:
     """List archived threads: URL, title, comments, last fetched."""
+    from archiver.store import repo
+
     settings = State.settings()
     store = Store(settings.db_url)
     with store.session() as session:

@@ -20,7 +20,7 @@ from archiver.errors import FetchError, ParseError, UnsupportedSite
 from archiver.fetch import Fetcher, FetchResult
 from archiver.store import repo
 from archiver.store.db import Store
-from archiver.store.models import Capture, Thread
+from archiver.store.models import Capture, Thread, UrlState
 
 log = logging.getLogger("archiver.pipeline")
 
@@ -99,11 +99,13 @@ class ThreadArchiver:
         return report
 
     def _fetch(
-        self, session: Session, page_url: str, conditional: bool
+        self, session: Session, page_url: str, conditional: bool, state: UrlState | None = None
     ) -> tuple[FetchResult, list[Capture]]:
         """Fetch one page; every exchange (retries, redirect hops, the final one) is stored as a
-        Capture before this returns. A fetch that fails is recorded on the URL's state."""
-        state = repo.url_state(session, page_url)
+        Capture before this returns. A fetch that fails is recorded on the URL's state (state:
+        the URL's UrlState when the caller has it already)."""
+        if state is None:
+            state = repo.url_state(session, page_url)
         session.commit()  # hold no write transaction while the network is read (other workers)
         captures: list[Capture] = []
 
@@ -157,7 +159,7 @@ class ThreadArchiver:
                 on_page(report.pages, page_url)
             state = repo.url_state(session, page_url)
             conditional = thread is not None and state.last_capture_id is not None
-            result, captures = self._fetch(session, page_url, conditional)
+            result, captures = self._fetch(session, page_url, conditional, state)
             capture = captures[-1]
             if result.status == 304 and conditional:
                 report.pages_not_modified += 1

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from archiver.adapters.base import ParsedComment, ParsedThread
@@ -51,7 +52,10 @@ def insert_ignore(session: Session, model: type, values: dict, key: str) -> None
 def put_blob(session: Session, data: bytes) -> str:
     """Store bytes once, addressed by their sha256; return the digest."""
     digest = sha256(data)
-    if session.get(Blob, digest) is None:
+    if session.get_bind().dialect.name in ("sqlite", "postgresql"):
+        # ON CONFLICT DO NOTHING already skips a stored blob: no SELECT (of its data) first
+        insert_ignore(session, Blob, dict(sha256=digest, size=len(data), data=data), "sha256")
+    elif session.get(Blob, digest) is None:
         insert_ignore(session, Blob, dict(sha256=digest, size=len(data), data=data), "sha256")
     return digest
 
@@ -142,10 +146,15 @@ class MergeResult:
 
 
 def existing_comments(session: Session, thread_id: int) -> dict[str, Comment]:
-    return {
-        c.source_id: c
-        for c in session.exec(select(Comment).where(Comment.thread_id == thread_id)).all()
-    }
+    """The thread's stored comments by source id. The bodies (most of a row's bytes) are not
+    loaded: merging compares hashes, and reads a body only to version an edited comment (the
+    ORM then loads it for that comment alone)."""
+    query = (
+        select(Comment)
+        .where(Comment.thread_id == thread_id)
+        .options(defer(Comment.body_html), defer(Comment.body_text))  # type: ignore[arg-type]
+    )
+    return {c.source_id: c for c in session.exec(query).all()}
 
 
 def keep_unchanged_page(existing: dict[str, Comment], page_url: str, merge: MergeResult) -> None:
