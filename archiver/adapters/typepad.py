@@ -42,7 +42,12 @@ def _says_closed(html: str) -> bool:
 def _text(node: LexborNode | None) -> str:
     if node is None:
         return ""
-    return _SPACES.sub(" ", node.text(deep=True)).strip()
+    text = node.text(deep=True)
+    # a printable string holds no whitespace but " " (every other space is a separator or a
+    # control character): without a run of spaces the substitution would change nothing
+    if text.isprintable() and "  " not in text:
+        return text.strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def matches(html: str, url: str = "") -> bool:
@@ -168,7 +173,7 @@ def _links(node: LexborNode) -> list[LexborNode]:
 
 
 def _parse_comment(node: LexborNode, url: str, nested_footers: bool = True) -> ParsedComment:
-    source_id = (node.attributes.get("id") or "").removeprefix("comment-")
+    source_id = (node.id or "").removeprefix("comment-")
     content, footer = _content_and_footer(node)
     body_html = (content.inner_html or "") if content is not None else ""
     body_text = render_children(content) if content is not None else ""
