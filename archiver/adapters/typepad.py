@@ -42,12 +42,9 @@ def _says_closed(html: str) -> bool:
 def _text(node: LexborNode | None) -> str:
     if node is None:
         return ""
-    text = node.text(deep=True)
-    # a printable string holds no whitespace but " " (every other space is a separator or a
-    # control character): without a run of spaces the substitution would change nothing
-    if text.isprintable() and "  " not in text:
-        return text.strip()
-    return _SPACES.sub(" ", text).strip()
+    # the same as _SPACES.sub(" ", text).strip(): str.split() and re's \s both split on
+    # exactly the characters str.isspace() accepts, and split() drops the ends; 7x faster
+    return " ".join(node.text(deep=True).split())
 
 
 def matches(html: str, url: str = "") -> bool:
