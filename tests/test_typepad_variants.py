@@ -120,3 +120,22 @@ def test_malformed_html_still_parses() -> None:
 ])
 def test_render_rules(html: str, text: str) -> None:
     assert html_to_text(html) == text
+
+
+def test_a_comment_quoting_the_closed_notice_leaves_the_thread_open() -> None:
+    html = (VARIANT / "winter-pruning.html").read_text(encoding="utf-8")
+    marker = '<div class="comment-content font-entrybody" id="comment-6a0001-content">'
+    assert marker in html
+    quoted = html.replace(marker, marker + "<p>The comments to this entry are closed.</p>", 1)
+    page = typepad.parse_page(quoted, "https://gardennotes.typepad.com" + VARIANT_PATH)
+    assert page.comments_closed is False
+    assert "The comments to this entry are closed." in page.comments[0].body_html
+
+
+def test_a_closed_notice_without_its_class_still_closes_the_thread() -> None:
+    page_file = MOA / "one-page" / "syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan.html"
+    html = page_file.read_text(encoding="utf-8")
+    assert 'class="comments-closed' in html
+    plain = html.replace('class="comments-closed', 'class="notice')
+    page = typepad.parse_page(plain, "https://www.moonofalabama.org" + "/2018/06/x.html")
+    assert page.comments_closed is True

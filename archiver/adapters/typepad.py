@@ -39,6 +39,39 @@ def _says_closed(html: str) -> bool:
     return _CLOSED_TEXT in html.encode("utf-8", "surrogatepass").lower()
 
 
+_NOTICE_TAGS = "p, div, span, h2, h3, h4, em, strong"
+_NOTICE_MAX_CHARS = 200
+
+
+def _inside_comment(node: LexborNode) -> bool:
+    """Whether the node is a comment or lies inside one."""
+    parent: LexborNode | None = node
+    while parent is not None:
+        attrs = parent.attributes
+        if "comment" in (attrs.get("class") or "").split() or (attrs.get("id") or "").startswith(
+            "comment-"
+        ):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _comments_closed(tree: LexborHTMLParser, html: str) -> bool:
+    """Whether the page says comments are closed: its ``.comments-closed`` notice, or, on a
+    template without that class, a short element outside every comment saying so. A comment
+    that quotes the phrase does not close the thread."""
+    if tree.css_first(".comments-closed") is not None:
+        return True
+    if not _says_closed(html):
+        return False
+    phrase = _CLOSED_TEXT.decode()
+    for node in tree.css(_NOTICE_TAGS):
+        text = _text(node)
+        if len(text) <= _NOTICE_MAX_CHARS and phrase in text.lower() and not _inside_comment(node):
+            return True
+    return False
+
+
 def _text(node: LexborNode | None) -> str:
     if node is None:
         return ""
@@ -270,8 +303,7 @@ def parse_page(html: str, url: str) -> ParsedPage:
         _parse_comment(node, url, nested)
         for node in (scope.css('div.comment[id^="comment-"]') if scope is not None else [])
     ]
-    closed_node = tree.css_first(".comments-closed")
-    closed = closed_node is not None or _says_closed(html)
+    closed = _comments_closed(tree, html)
     pagers = _pagers(tree)
     current = _current_page(pagers)
     return ParsedPage(
