@@ -55,6 +55,8 @@ def command(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        except typer.Exit:
+            raise
         except Exception as exc:
             if State.debug:
                 raise

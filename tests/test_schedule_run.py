@@ -97,12 +97,12 @@ def test_status_shows_errors_and_health_fails_without_a_scheduler(
     with serve(BLOG) as server:
         config = write_config(tmp_path, server, feed="/no-such-feed.xml")
         health = cli("-c", str(config), "health")
-        assert health.code == 1 and "no database at" in health.out
+        assert health.code == 1 and "no database at" in health.out and health.err == ""
         assert cli("-c", str(config), "run", "--once").code == 0
         status = cli("-c", str(config), "status")
         assert "last error: " in status.out and "HTTP 404" in status.out
         health = cli("-c", str(config), "health", "--max-age", "0")
-        assert health.code == 1 and "last heartbeat" in health.out
+        assert health.code == 1 and "last heartbeat" in health.out and health.err == ""
 
 
 def rows_now(db: Path, sql: str) -> list[tuple]:
