@@ -11,10 +11,11 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from archiver import __version__
-from archiver.config import Settings, load_settings
-from archiver.errors import ArchiverError
+from archiver.config import Settings, check_url, load_settings
+from archiver.errors import ArchiverError, UsageError
 from archiver.store.db import Store
 
 app = typer.Typer(
@@ -38,7 +39,7 @@ class State:
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    console.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    console.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -94,6 +95,10 @@ def archive(
     ] = False,
 ) -> None:
     """Archive a thread and every page of its comments."""
+    try:
+        url = check_url(url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from archiver.fetch import Fetcher

@@ -180,9 +180,14 @@ def format_duration(seconds: float | None) -> str:
 
 
 def check_url(value: object) -> str:
+    """The value as an absolute http(s) URL with a host, or ValueError saying why not."""
     text = str(value).strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {text!r} ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https") or not host or any(c.isspace() for c in text):
         raise ValueError(f"not an http(s) URL: {text!r}")
     return text
 

@@ -6,6 +6,8 @@ import socket
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from archiver.devserver import FixtureServer
 from tests.conftest import run_cli_subprocess
 
@@ -54,10 +56,42 @@ def test_unreachable_host(tmp_path: Path) -> None:
     assert failures == 1 and "127.0.0.1" in error
 
 
-def test_not_a_url(tmp_path: Path) -> None:
-    result = run_cli_subprocess("archive", "ftp://example.org/x", env=_env(tmp_path))
-    assert result.code != 0
-    assert "http" in _one_line_error(result.err)
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("ftp://example.org/x", "not an http(s) URL"),
+        ("notaurl", "not an http(s) URL"),
+        ("http://", "not an http(s) URL"),
+        ("http://exa mple.org/", "not an http(s) URL"),
+        ("http://[::1", "not a valid URL"),
+    ],
+)
+def test_not_a_url(tmp_path: Path, url: str, says: str) -> None:
+    result = run_cli_subprocess("archive", url, env=_env(tmp_path))
+    assert result.code == 2  # bad usage, refused before anything is fetched or stored
+    assert says in _one_line_error(result.err)
+    assert not (tmp_path / "archive" / "archiver.db").exists()
+
+
+def test_database_that_cannot_be_opened(tmp_path: Path) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # no PostgreSQL listens here
+    cases = [
+        (f"postgresql+psycopg://me:s3cret@127.0.0.1:{port}/db", "Connection refused"),
+        ("postgresql+pg8000://me:s3cret@127.0.0.1/db", "pip install '.[postgres]'"),
+        ("nosuchdb://x", "Can't load plugin"),
+        (f"sqlite:///{tmp_path}/a-file/below/x.db", "cannot open database sqlite"),
+    ]
+    (tmp_path / "a-file").write_text("not a folder")
+    for url, says in cases:
+        env = {**_env(tmp_path), "ARCHIVER_DATABASE_URL": url}
+        result = run_cli_subprocess("threads", env=env)
+        assert result.code == 2, (url, result.err)
+        line = _one_line_error(result.err)
+        assert line.startswith("error: cannot open database") and says in line, line
+        assert "s3cret" not in line
 
 
 def test_non_html_response(tmp_path: Path) -> None:

@@ -17,8 +17,12 @@ class LimitExceeded(FetchError):
 
 def check_url(url: str) -> None:
     """Refuse anything but an absolute http(s) URL with a host."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ALLOWED_SCHEMES or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise LimitExceeded(f"not a valid URL: {url} ({exc})", url=url) from None
+    if parts.scheme.lower() not in ALLOWED_SCHEMES or not host:
         raise LimitExceeded(f"not an http(s) URL: {url}", url=url)
 
 

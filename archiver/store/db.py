@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
+from archiver.errors import ConfigError
 from archiver.store import models  # noqa: F401  (registers the tables)
 
 
@@ -17,7 +20,26 @@ def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'archiver.db').as_posix()}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _shown_url(database_url: str) -> str:
+    """The URL as a user may see it: any password hidden."""
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return database_url
+
+
+def _open_error(database_url: str, exc: BaseException) -> ConfigError:
+    first_line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+    hint = ""
+    if isinstance(exc, ImportError) or "psycopg" in first_line:
+        hint = " (PostgreSQL needs the driver: pip install '.[postgres]')"
+    return ConfigError(
+        f"cannot open database {_shown_url(database_url)}: "
+        f"{type(exc).__name__}: {first_line}{hint}"
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -31,15 +53,22 @@ class Store:
 
     def __init__(self, database_url: str) -> None:
         self.url = database_url
+        try:
+            self.engine: Engine = self._create_engine(database_url)
+            SQLModel.metadata.create_all(self.engine)
+        except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
+            raise _open_error(database_url, exc) from exc
+
+    @staticmethod
+    def _create_engine(database_url: str) -> Engine:
         if database_url.startswith("sqlite:///"):
             Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(
+            engine = create_engine(
                 database_url, connect_args={"check_same_thread": False, "timeout": 30}
             )
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        else:
-            self.engine = create_engine(database_url, pool_pre_ping=True)
-        SQLModel.metadata.create_all(self.engine)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(database_url, pool_pre_ping=True)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
