@@ -208,8 +208,13 @@ class Discoverer:
             captures.append(repo.save_capture(session, result))
             session.commit()  # the raw exchange is safe before anything parses it
 
+        def record_robots(result: FetchResult) -> None:
+            repo.save_capture(session, result)
+            session.commit()
+
         result = self.fetcher.fetch(
-            url, etag=state.etag, last_modified=state.last_modified, record=record
+            url, etag=state.etag, last_modified=state.last_modified, record=record,
+            record_robots=record_robots,
         )
         if not captures:
             captures.append(repo.save_capture(session, result))

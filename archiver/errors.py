@@ -30,6 +30,7 @@ class FetchError(ArchiverError):
         super().__init__(message)
         self.url = url
         self.status = status
+        self.exchange: object | None = None  # a complete exchange kept despite the error
 
 
 class RobotsDisallowed(FetchError):

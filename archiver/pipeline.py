@@ -113,12 +113,17 @@ class ThreadArchiver:
             captures.append(repo.save_capture(session, result))
             session.commit()  # the raw exchange is safe before anything parses it
 
+        def record_robots(result: FetchResult) -> None:
+            repo.save_capture(session, result)  # the robots.txt that let us in, tied to no thread
+            session.commit()
+
         try:
             result = self.fetcher.fetch(
                 page_url,
                 etag=state.etag if conditional else None,
                 last_modified=state.last_modified if conditional else None,
                 record=record,
+                record_robots=record_robots,
             )
         except FetchError as exc:
             state.failures += 1
@@ -190,15 +195,17 @@ class ThreadArchiver:
                 if adapter is None:
                     adapter = adapter_for(html, result.url)
                 parsed = adapter.parse_page(html, result.url)
-            except (UnsupportedSite, ParseError, ValueError) as exc:
-                capture.parsed_ok, capture.parse_error = False, str(exc)
+            except Exception as exc:  # an adapter's bug is a parse failure too, never fatal
+                why = str(exc) if isinstance(exc, ParseError | UnsupportedSite | ValueError) else (
+                    f"{type(exc).__name__}: {exc}")
+                capture.parsed_ok, capture.parse_error = False, why
                 session.commit()
                 if thread is None or report.pages == 1:
                     if isinstance(exc, UnsupportedSite | ParseError):
                         raise
-                    raise ParseError(f"{result.url}: cannot read the page: {exc}") from exc
-                report.parse_errors.append(f"{result.url}: {exc}")
-                log.error("parse failed for %s: %s", result.url, exc)
+                    raise ParseError(f"{result.url}: cannot read the page: {why}") from exc
+                report.parse_errors.append(f"{result.url}: {why}")
+                log.error("parse failed for %s: %s", result.url, why)
                 break
             if thread is None or report.pages == 1:
                 site = repo.get_or_create_site(session, parsed.thread.url, adapter.PLATFORM,

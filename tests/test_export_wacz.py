@@ -98,7 +98,8 @@ def test_not_modified_stays_in_the_warc_but_out_of_the_index(data_dir: Path, cli
     proc = subprocess.run([WACZ, "validate", "-f", str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with zipfile.ZipFile(out) as zf:
-        types = [r.rec_type for r in ArchiveIterator(io.BytesIO(zf.read("archive/data.warc.gz")))]
+        types = [r.rec_type for r in ArchiveIterator(io.BytesIO(zf.read("archive/data.warc.gz")))
+                 if not (r.rec_headers.get_header("WARC-Target-URI") or "").endswith("/robots.txt")]
         assert types.count("revisit") == 1 and types.count("response") == 1
         lines = [json.loads(line.split(" ", 2)[2])
                  for line in zf.read("indexes/index.cdx").decode().splitlines()]

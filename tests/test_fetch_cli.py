@@ -35,6 +35,9 @@ PAGE3 = "/2018/06/syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan/commen
 ONE_PAGE_FILE = MOA / "one-page" / "syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan.html"
 MB = 1024 * 1024
 
+NOT_ROBOTS = "url not like '%/robots.txt'"  # robots.txt reads are captures too
+PAGE_BLOBS = f"from blob where sha256 in (select body_sha256 from capture where {NOT_ROBOTS})"
+
 
 def one_line_error(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if line.strip()]
@@ -128,7 +131,7 @@ def test_second_archive_is_all_304_and_stores_nothing_new(
         new_captures = rows(
             db,
             "select status, body_sha256, body_size, parsed_ok from capture"
-            f" where id > {max(i for (i,) in before['capture'])} order by id",
+            f" where id > {max(i for (i,) in before['capture'])} and {NOT_ROBOTS} order by id",
         )
         assert new_captures == [(304, None, 0, None)] * 3  # the exchanges kept, nothing parsed
 
@@ -173,8 +176,12 @@ def test_503_503_200_archives_with_every_exchange_kept(store: Store, clock: Fake
         hits = server.requests(MOA_PATH)
         assert len(hits) == 3
         assert hits[1].at - hits[0].at >= 2.0 and hits[2].at - hits[1].at >= 4.0
-    captures = rows(db_of(store), "select status, body_size, parsed_ok from capture order by id")
+    captures = rows(db_of(store), "select status, body_size, parsed_ok from capture"
+                                  f" where {NOT_ROBOTS} order by id")
     assert captures == [(503, 4, None), (503, 4, None), (200, len(page), 1)]
+    # the robots.txt read before the first request is kept too, tied to no thread
+    assert rows(db_of(store), "select status, thread_id from capture"
+                              f" where not ({NOT_ROBOTS})") == [(404, None)]
 
 
 @pytest.mark.parametrize("fault", ["reset", "short"])
@@ -193,8 +200,9 @@ def test_faults_mid_body_never_reach_the_database(
         report = archiver_for(store, clock).archive(server.url(MOA_PATH))
         assert report.comments == 40
         assert len(server.requests(MOA_PATH)) == 2
-    assert rows(db_of(store), "select status, body_size from capture") == [(200, len(page))]
-    (stored,) = rows(db_of(store), "select data from blob")
+    assert rows(db_of(store), f"select status, body_size from capture where {NOT_ROBOTS}") == [
+        (200, len(page))]
+    (stored,) = rows(db_of(store), f"select data {PAGE_BLOBS}")
     assert stored[0] == page
 
 
@@ -218,8 +226,15 @@ def test_refused_responses_leave_nothing_corrupt(store: Store, clock: FakeClock,
         with pytest.raises(FetchError, match=expected):
             archiver_for(store, clock, max_attempts=2).archive(server.url(MOA_PATH))
     db = db_of(store)
-    # only whole exchanges are stored: here, at most the redirect hops, each a complete 302
-    assert all(status == 302 for (status,) in rows(db, "select status from capture"))
+    # only whole exchanges are stored: here, at most the redirect hops, each a complete 302,
+    # and the bomb as received (compressed), marked as unreadable
+    captures = rows(db, f"select status, parsed_ok, parse_error from capture where {NOT_ROBOTS}")
+    if case == "bomb":
+        ((status, parsed_ok, error),) = captures
+        assert (status, parsed_ok) == (200, 0) and "decompression bomb" in error
+        assert rows(db, f"select size {PAGE_BLOBS}") == [(len(gzip_bomb(256 * MB)),)]
+    else:
+        assert all(status == 302 for status, _, _ in captures)
     assert rows(db, "select count(*) from comment") == [(0,)]
     assert rows(db, "select count(*) from thread") == [(0,)]
     for size, data in rows(db, "select size, data from blob"):
@@ -249,7 +264,7 @@ def test_windows_1252_page_labelled_utf8_archives_readably(
         normalise(out.read_text(encoding="utf-8")).splitlines() == normalise(expected).splitlines()
     )
     # and the stored body is the bytes as sent, not a re-encoding
-    (stored,) = rows(data_dir / "archiver.db", "select data from blob")
+    (stored,) = rows(data_dir / "archiver.db", f"select data {PAGE_BLOBS}")
     assert stored[0] == wire
 
 
@@ -270,3 +285,48 @@ def test_second_archive_through_a_redirect_is_304_too(
         assert second.code == 0, second.err
         again = [(r.path, r.status) for r in server.log[mark:] if r.path != "/robots.txt"]
         assert again == [("/old-link.html", 301), (MOA_PATH, 304)]
+
+
+# -- a page that cannot be parsed is recorded on its capture, never fatal to the run ----------
+
+
+def _paged_server_with_broken_page_2(server: FaultServer) -> None:
+    server.serve_fixture(MOA / "paged")
+    server.route(PAGE2 + "", Reply(200, b"<html><body><p>maintenance</p></body></html>",
+                                   [("Content-Type", "text/html; charset=utf-8")]))
+
+
+def test_unreadable_later_page_is_recorded_and_reported(store: Store, clock: FakeClock) -> None:
+    with FaultServer(clock=clock) as server:
+        _paged_server_with_broken_page_2(server)
+        report = archiver_for(store, clock).archive(server.url(MOA_PATH))
+    assert report.comments == 15 and not report.complete  # page 1 kept, thread left open
+    assert len(report.parse_errors) == 1 and PAGE2 in report.parse_errors[0]
+    db = db_of(store)
+    page2 = f"select parsed_ok, parse_error from capture where url like '%{PAGE2}'"
+    ((ok, error),) = rows(db, page2)
+    assert ok == 0 and error
+    assert rows(db, f"select count(*) {PAGE_BLOBS}") == [(2,)]  # both pages' bytes kept
+
+
+def test_adapter_crash_is_a_parse_failure_not_a_crash(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.adapters import typepad
+
+    real_parse = typepad.parse_page
+
+    def crash_on_page_2(html: str, url: str):  # type: ignore[no-untyped-def]
+        if url.endswith(PAGE2):
+            raise KeyError("an adapter bug")
+        return real_parse(html, url)
+
+    monkeypatch.setattr(typepad, "parse_page", crash_on_page_2)
+    with FaultServer(clock=clock) as server:
+        server.serve_fixture(MOA / "paged")
+        report = archiver_for(store, clock).archive(server.url(MOA_PATH))
+    assert report.comments == 15
+    assert report.parse_errors == [f"{server.url(PAGE2)}: KeyError: 'an adapter bug'"]
+    ((ok, error),) = rows(db_of(store),
+                          f"select parsed_ok, parse_error from capture where url like '%{PAGE2}'")
+    assert (ok, error) == (0, "KeyError: 'an adapter bug'")

@@ -131,7 +131,11 @@ def test_gzip_bomb_is_refused(server: FaultServer, fetcher: Fetcher) -> None:
     seen: list[FetchResult] = []
     with pytest.raises(FetchError, match=r"decompression bomb"):
         fetcher.fetch(server.url("/bomb"), record=seen.append)
-    assert seen == [] and len(server.requests("/bomb")) == 1
+    assert len(server.requests("/bomb")) == 1
+    # the exchange is kept as received (the compressed bytes), marked as not decodable
+    (kept,) = seen
+    assert kept.raw_body == bomb and kept.body == b"" and kept.status == 200
+    assert kept.decode_error is not None and "decompression bomb" in kept.decode_error
 
 
 def test_small_bomb_is_stopped_by_the_decoded_size_limit(
@@ -169,7 +173,9 @@ def test_corrupt_gzip_is_an_error_not_a_page(server: FaultServer, fetcher: Fetch
     seen: list[FetchResult] = []
     with pytest.raises(FetchError, match=r"corrupt gzip body"):
         fetcher.fetch(server.url("/p"), record=seen.append)
-    assert seen == []
+    (kept,) = seen
+    assert kept.raw_body == broken and kept.body == b""
+    assert kept.decode_error is not None and "corrupt gzip body" in kept.decode_error
 
 
 def test_deflate_both_flavours(server: FaultServer, fetcher: Fetcher) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -80,6 +81,7 @@ class Fetcher:
         self.politeness = Politeness(s)
         self._retry = RetryPolicy(s)
         self.robots = RobotsCache(s, self._fetch_robots, on_rules=self._apply_robots_rates)
+        self._local = threading.local()  # record_robots of the fetch in progress
         if not s.respect_robots:
             log.info("robots.txt will be ignored (--ignore-robots): for a site's own owner only")
 
@@ -101,8 +103,11 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         record: Record | None = None,
+        record_robots: Record | None = None,
     ) -> FetchResult:
-        """GET url, following redirects; every complete exchange goes to record first.
+        """GET url, following redirects; every complete exchange goes to record first: the
+        page's, its retries' and redirect hops', and one whose body could not be decoded
+        (before the error is raised). A robots.txt read on the way goes to record_robots.
 
         Returns the final exchange for any non-retryable status (200, 304, 404...). Raises
         RobotsDisallowed, or FetchError when retries run out or a limit is broken.
@@ -113,13 +118,18 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        return self._follow(
-            url,
-            headers,
-            record,
-            check_robots=self.settings.respect_robots,
-            max_redirects=self.settings.max_redirects,
-        )
+        outer = getattr(self._local, "record_robots", None)
+        self._local.record_robots = record_robots
+        try:
+            return self._follow(
+                url,
+                headers,
+                record,
+                check_robots=self.settings.respect_robots,
+                max_redirects=self.settings.max_redirects,
+            )
+        finally:
+            self._local.record_robots = outer
 
     # -- redirects --------------------------------------------------------------------------
 
@@ -186,7 +196,12 @@ class Fetcher:
             for attempt in retrying:
                 with attempt:
                     number = attempt.retry_state.attempt_number
-                    result = self._attempt(url, headers, number, requested, list(chain))
+                    try:
+                        result = self._attempt(url, headers, number, requested, list(chain))
+                    except FetchError as exc:
+                        if record is not None and isinstance(exc.exchange, FetchResult):
+                            record(exc.exchange)  # the bytes as received, though undecodable
+                        raise
                     if record is not None:
                         record(result)
                 if not attempt.retry_state.outcome.failed:  # type: ignore[union-attr]
@@ -314,6 +329,12 @@ class Fetcher:
             )
         except LimitExceeded as exc:
             exc.status = status
+            exc.exchange = FetchResult(
+                url=url, method="GET", status=status, reason=reason, http_version=http_version,
+                request_headers=req_headers, headers=resp_headers, raw_body=raw, body=b"",
+                fetched_at=fetched_at, elapsed_ms=int((time.monotonic() - started) * 1000),
+                attempt=attempt, decode_error=str(exc),
+            )
             self._log_failure(url, attempt, started, str(exc))
             raise
         content_type = next((v for k, v in resp_headers if k.lower() == "content-type"), None)
@@ -342,7 +363,10 @@ class Fetcher:
     # -- robots.txt -------------------------------------------------------------------------
 
     def _fetch_robots(self, url: str) -> FetchResult:
-        return self._follow(url, {}, None, check_robots=False, max_redirects=ROBOTS_MAX_REDIRECTS)
+        record: Record | None = getattr(self._local, "record_robots", None)
+        return self._follow(
+            url, {}, record, check_robots=False, max_redirects=ROBOTS_MAX_REDIRECTS
+        )
 
     def _apply_robots_rates(self, url: str, rules: RobotsRules) -> None:
         if rules.parser is None:

@@ -29,6 +29,7 @@ class FetchResult:
     requested_url: str = ""  # the URL fetch() was asked for, before redirects
     redirect_to: str | None = None  # for a redirect hop: the absolute URL it pointed to
     redirects: list[str] = field(default_factory=list)  # URLs that redirected to this one
+    decode_error: str | None = None  # why body could not be decoded from raw_body (then empty)
 
     def header(self, name: str) -> str | None:
         """The first response header called name (any case), or None."""

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert
@@ -18,6 +19,9 @@ from sqlmodel import Session, col, select
 
 from archiver.adapters.base import ParsedComment, ParsedThread
 from archiver.store.models import Blob, Capture, Comment, CommentVersion, Site, Thread, UrlState
+
+if TYPE_CHECKING:
+    from archiver.fetch.result import FetchResult
 
 
 def utcnow() -> datetime:
@@ -279,7 +283,9 @@ def count_current_comments(session: Session, thread_id: int) -> int:
     ).one()
 
 
-def save_capture(session: Session, result, *, thread_id: int | None = None) -> Capture:  # type: ignore[no-untyped-def]
+def save_capture(
+    session: Session, result: FetchResult, *, thread_id: int | None = None
+) -> Capture:
     """Store one HTTP exchange (a FetchResult) with its raw body; returns the Capture row."""
     digest = put_blob(session, result.raw_body) if result.raw_body else None
     fetched_at = result.fetched_at
@@ -295,6 +301,8 @@ def save_capture(session: Session, result, *, thread_id: int | None = None) -> C
         body_size=len(result.raw_body), fetched_at=fetched_at,
         elapsed_ms=result.elapsed_ms, thread_id=thread_id,
     )
+    if result.decode_error:  # kept as received; nothing could parse it
+        capture.parsed_ok, capture.parse_error = False, result.decode_error
     session.add(capture)
     session.flush()
     return capture
