@@ -99,6 +99,32 @@ def test_edit_history_and_removal(data_dir: Path, cli, tmp_path: Path) -> None:
         assert f"comments[].{key}" in documented, f"comment field {key} not documented"
     for key in old:
         assert f"comments[].history[].{key}" in documented, f"history field {key}"
+    assert thread["post_history"] == []
+
+
+def test_an_edited_post_keeps_its_earlier_version(data_dir: Path, cli, tmp_path: Path) -> None:
+    origin, routes = load_fixture(MOA / "one-page")
+    before = "A new ISIS attack on Syrian government forces today"
+    with FixtureServer(routes, origin=origin) as server:
+        url = server.url(MOA_PATH)
+        assert cli("archive", url).code == 0
+        html = routes[MOA_PATH].body.decode("utf-8")
+        assert html.count(before) == 1
+        server.set_page(MOA_PATH, html.replace(before, "UPDATE: a new ISIS attack today"))
+        result = cli("archive", url)
+        assert result.code == 0 and "0 edited, 0 removed" in result.out
+        assert cli("archive", url).code == 0  # unchanged again: no further version
+    out = tmp_path / "t.jsonl"
+    assert cli("export", "jsonl", "-o", str(out)).code == 0
+    thread = json.loads(out.read_text(encoding="utf-8"))
+    assert "UPDATE: a new ISIS attack today" in thread["body_text"]
+    (old,) = thread["post_history"]
+    assert old["version"] == 1 and before in old["body_text"] and before in old["body_html"]
+    assert old["title"] == thread["title"] and old["replaced_at"] == thread["last_change_at"]
+    documented = set(re.findall(r"^\| `([a-z0-9_.\[\]]+)`",
+                                SCHEMA_DOC.read_text(encoding="utf-8"), re.M))
+    for key in old:
+        assert f"post_history[].{key}" in documented, f"post history field {key}"
 
 
 def test_selections_and_text_per_thread(moa_one_page: FixtureServer, moa_paged: FixtureServer,

@@ -20,8 +20,9 @@ from archiver.export.selection import (
     iso,
     iter_comments_with_history,
     iter_threads,
+    post_history,
 )
-from archiver.store.models import Comment, CommentVersion, Site, Thread
+from archiver.store.models import Comment, CommentVersion, Site, Thread, ThreadVersion
 
 SCHEMA = "archiver.thread"
 SCHEMA_VERSION = 1
@@ -69,6 +70,20 @@ def thread_head(session: Session, thread: Thread) -> dict[str, Any]:
         "last_change_at": iso(thread.last_change_at),
         "gone_at": iso(thread.gone_at),
         "comment_count": count_current_comments(session, thread.id or 0),
+        "post_history": [post_version_object(v) for v in post_history(session, thread.id or 0)],
+    }
+
+
+def post_version_object(version: ThreadVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "title": version.title,
+        "author": version.author,
+        "published_text": version.published_text,
+        "footer_text": version.footer_text,
+        "body_html": version.body_html,
+        "body_text": version.body_text,
+        "replaced_at": iso(version.replaced_at),
     }
 
 

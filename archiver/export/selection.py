@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from archiver.errors import UsageError
 from archiver.store import repo
-from archiver.store.models import Capture, Comment, CommentVersion, Site, Thread
+from archiver.store.models import Capture, Comment, CommentVersion, Site, Thread, ThreadVersion
 
 BATCH = 500  # rows fetched at a time by the streaming reads
 T = TypeVar("T")
@@ -198,6 +198,15 @@ def iter_comments(session: Session, thread_id: int, *, include_removed: bool = F
         statement = statement.where(col(Comment.removed_at).is_(None))
     statement = statement.order_by(col(Comment.position), col(Comment.id))
     yield from stream(session, statement)
+
+
+def post_history(session: Session, thread_id: int) -> list[ThreadVersion]:
+    """The post's earlier versions, oldest first."""
+    return list(session.exec(
+        select(ThreadVersion)
+        .where(ThreadVersion.thread_id == thread_id)
+        .order_by(col(ThreadVersion.version))
+    ))
 
 
 def iter_comments_with_history(

@@ -93,6 +93,23 @@ class CommentVersion(SQLModel, table=True):
     replaced_at: datetime  # when a different version was first seen
 
 
+class ThreadVersion(SQLModel, table=True):
+    """An earlier state of a post (title, author, date, body), kept when it changed upstream."""
+
+    __table_args__ = (UniqueConstraint("thread_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", index=True)
+    version: int  # 1 for the post as first archived
+    title: str = ""
+    author: str = ""
+    published_text: str = ""
+    footer_text: str = ""
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    replaced_at: datetime  # when a different version was first seen
+
+
 class Blob(SQLModel, table=True):
     """Raw bytes, content-addressed by sha256 so identical payloads are stored once."""
 

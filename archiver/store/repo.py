@@ -18,7 +18,16 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from archiver.adapters.base import ParsedComment, ParsedThread
-from archiver.store.models import Blob, Capture, Comment, CommentVersion, Site, Thread, UrlState
+from archiver.store.models import (
+    Blob,
+    Capture,
+    Comment,
+    CommentVersion,
+    Site,
+    Thread,
+    ThreadVersion,
+    UrlState,
+)
 
 if TYPE_CHECKING:
     from archiver.fetch.result import FetchResult
@@ -114,6 +123,8 @@ def upsert_thread(session: Session, site: Site, parsed: ParsedThread, now: datet
     if thread is None:
         thread = Thread(site_id=site.id or 0, url=parsed.url, first_seen_at=now)
         session.add(thread)
+    elif _post_changed(thread, parsed):
+        _keep_post_version(session, thread, now)
     thread.title = parsed.title
     thread.author = parsed.author
     thread.date_header = parsed.date_header
@@ -125,6 +136,29 @@ def upsert_thread(session: Session, site: Site, parsed: ParsedThread, now: datet
     thread.body_text = parsed.body_text
     session.flush()
     return thread
+
+
+_POST_FIELDS = ("title", "author", "published_text", "footer_text", "body_html")
+
+
+def _post_changed(thread: Thread, parsed: ParsedThread) -> bool:
+    return any(getattr(thread, name) != getattr(parsed, name) for name in _POST_FIELDS)
+
+
+def _keep_post_version(session: Session, thread: Thread, now: datetime) -> None:
+    """The post was edited upstream: keep what we had as a ThreadVersion before overwriting."""
+    from sqlalchemy import func
+
+    count = session.exec(
+        select(func.count()).select_from(ThreadVersion).where(ThreadVersion.thread_id == thread.id)
+    ).one()
+    session.add(ThreadVersion(
+        thread_id=thread.id or 0, version=int(count) + 1, title=thread.title,
+        author=thread.author, published_text=thread.published_text,
+        footer_text=thread.footer_text, body_html=thread.body_html, body_text=thread.body_text,
+        replaced_at=now,
+    ))
+    thread.last_change_at = now
 
 
 def content_hash(c: ParsedComment) -> str:
