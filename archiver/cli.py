@@ -255,10 +255,30 @@ def version() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     try:
-        app(args=argv, prog_name="archiver")
+        result = app(args=argv, prog_name="archiver", standalone_mode=False)
+    except typer.Abort:
+        return 130
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
+    except Exception as exc:
+        return _usage_error(exc)
+    return result if isinstance(result, int) else 0
+
+
+def _usage_error(exc: Exception) -> int:
+    """A command-line usage error (click's, vendored by Typer) as one line; anything else
+    is re-raised. A bare `archiver` prints the help, as before."""
+    format_message = getattr(exc, "format_message", None)
+    code = getattr(exc, "exit_code", None)
+    if format_message is None or not isinstance(code, int):
+        raise exc
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        print(ctx.get_help())
+        return code
+    where = getattr(ctx, "command_path", None) or "archiver"
+    fail(f"{format_message()} (see '{where} --help')", code)
+    return code
 
 
 def run() -> None:

@@ -100,3 +100,25 @@ def test_non_html_response(tmp_path: Path) -> None:
         result = run_cli_subprocess("archive", server.url("/feed.json"), env=_env(tmp_path))
     assert result.code == 5
     assert "not an HTML page" in _one_line_error(result.err)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["archive"], "Missing argument 'url'. (see 'archiver archive --help')"),
+        (["--bogus"], "No such option: --bogus"),
+        (["no-such-command"], "No such command 'no-such-command'"),
+        (["export", "text", "--since"], "Option '--since' requires an argument"),
+    ],
+)
+def test_command_line_mistakes_are_one_line(tmp_path: Path, args: list[str], says: str) -> None:
+    result = run_cli_subprocess(*args, env=_env(tmp_path))
+    assert result.code == 2
+    line = _one_line_error(result.err)
+    assert line.startswith("error: ") and says in line
+
+
+def test_bare_command_prints_help(tmp_path: Path) -> None:
+    result = run_cli_subprocess(env=_env(tmp_path))
+    assert "Usage: archiver" in result.out and "archive" in result.out
+    assert result.err == ""
