@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -24,7 +25,9 @@ parsed: Counter[str] = Counter()
 
 
 @event.listens_for(Engine, "after_cursor_execute")
-def _count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+def _count(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
     found = _WRITE.match(statement)
     if not found:
         return
@@ -41,7 +44,9 @@ def _watch_adapters() -> None:
     for module in ADAPTERS:
         original = module.parse_page
 
-        def counting(html, url, _original=original, _name=module.PLATFORM):  # type: ignore[no-untyped-def]
+        def counting(
+            html: str, url: str, _original: Any = original, _name: str = module.PLATFORM
+        ) -> Any:
             parsed[_name] += 1
             return _original(html, url)
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -33,6 +34,9 @@ SOURCE = Path(os.environ.get("ARCHIVER_BENCH_SRC") or ROOT)
 for _path in (str(SOURCE), str(BENCH)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
+
+if TYPE_CHECKING:
+    from archiver.devserver import FixtureServer
 
 
 @dataclass(slots=True)
@@ -256,14 +260,14 @@ def etag_routes(pages: dict[str, str]) -> dict:
     return routes
 
 
-def serve_pages(pages: dict[str, str], origin: str):  # type: ignore[no-untyped-def]
+def serve_pages(pages: dict[str, str], origin: str) -> FixtureServer:
     """Start archiver.devserver.FixtureServer on 127.0.0.1 for these pages (with ETags)."""
     from archiver.devserver import FixtureServer
 
     return FixtureServer(etag_routes(pages), origin=origin).start()
 
 
-def replace_pages(server, pages: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def replace_pages(server: FixtureServer, pages: dict[str, str]) -> None:
     """Serve other pages from now on (same server, same port)."""
     routes = etag_routes(pages)
     with server._lock:

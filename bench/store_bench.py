@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from common import ROOT, Row, arg_parser, finish, fmt_rate, python_child, verdict
@@ -138,7 +139,9 @@ class _Postgres:
             self.server.stop()
 
 
-def _runs(make_url, rounds: int, work: Path) -> tuple[list[dict], list[float]]:  # type: ignore[no-untyped-def]
+def _runs(
+    make_url: Callable[[int], str], rounds: int, work: Path
+) -> tuple[list[dict], list[float]]:
     results, peaks = [], []
     for index in range(rounds):
         out = work / f"result-{index}.json"

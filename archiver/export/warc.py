@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from sqlmodel import Session
@@ -95,7 +95,7 @@ class _Gzip:
 class Writer(WARCWriter):
     """warcio's WARCWriter (gzip per record), compressing at GZIP_LEVEL."""
 
-    def _write_warc_record(self, out, record):  # type: ignore[no-untyped-def]
+    def _write_warc_record(self, out: BinaryIO, record: ArcWarcRecord) -> Any:
         if not self.gzip:
             return super()._write_warc_record(out, record)
         self.gzip = False
