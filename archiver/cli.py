@@ -169,8 +169,13 @@ def export(
     from archiver.export.runner import run_export
 
     settings = State.settings()
+    configured = next(
+        (c for c in settings.sites if site is not None and c.name.lower() == site.strip().lower()),
+        None,
+    )
     run_export(
-        Store(settings.db_url), fmt, url=url, out=out, site=site, since=since, max_size=max_size
+        Store(settings.db_url), fmt, url=url, out=out, site=site, since=since, max_size=max_size,
+        site_hosts=frozenset(configured.hosts()) if configured is not None else frozenset(),
     )
 
 

@@ -79,6 +79,11 @@ def test_run_once_archives_the_feed_then_only_what_is_new_or_due(
         assert status.code == 0, status.err
         health = cli("-c", str(config), "health")
         assert health.code == 0 and health.out.startswith("healthy: database ok")
+        # exports select a site by its name in the config
+        out = tmp_path / "harbour.jsonl"
+        export = cli("-c", str(config), "export", "jsonl", "--site", "Harbour", "-o", str(out))
+        assert export.code == 0, export.err
+        assert len(out.read_text(encoding="utf-8").splitlines()) == 4
 
     counts = dict(query(db, "select t.url, count(c.id) from thread t join comment c"
                             " on c.thread_id = t.id group by t.url"))

@@ -129,6 +129,7 @@ def run_export(
     site: str | None = None,
     since: str | None = None,
     max_size: str | None = None,
+    site_hosts: frozenset[str] = frozenset(),
     say: Say = print,
 ) -> None:
     """Export the selection in fmt to out. Raises UsageError (one readable line) on a bad format,
@@ -143,7 +144,9 @@ def run_export(
         from archiver.export.warc import parse_size
 
         size = parse_size(max_size)
-    selection = Selection(url=url, site=site, since=parse_since(since) if since else None)
+    selection = Selection(
+        url=url, site=site, since=parse_since(since) if since else None, site_hosts=site_hosts
+    )
     with store.session() as session:
         resolved = resolve(session, selection)
         if fmt == "text":

@@ -67,6 +67,7 @@ class Selection:
     url: str | None = None
     site: str | None = None
     since: datetime | None = None
+    site_hosts: frozenset[str] = frozenset()  # hosts of the config site named `site`, if any
 
     @property
     def everything(self) -> bool:
@@ -83,19 +84,25 @@ class Selection:
         return ", ".join(parts) if parts else "every archived thread"
 
 
-def _site_matches(site: Site, name: str) -> bool:
+def _site_matches(site: Site, name: str, config_hosts: frozenset[str]) -> bool:
     wanted = name.strip().lower()
     host = urlsplit(site.origin).netloc.lower()
-    return wanted in {
+    return host in config_hosts or wanted in {
         site.name.lower(), site.title.lower(), site.origin.lower(), host,
         host.removeprefix("www."),
     }
 
 
-def matching_site_ids(session: Session, name: str) -> list[int]:
-    """Sites known by this name: their config name, their own title, origin or host."""
+def matching_site_ids(
+    session: Session, name: str, config_hosts: frozenset[str] = frozenset()
+) -> list[int]:
+    """Sites known by this name: their config name (config_hosts: the hosts the config gives
+    that site), their own title, origin or host."""
     sites = session.exec(select(Site)).all()  # sites are few: one row per website
-    ids = [site.id for site in sites if site.id is not None and _site_matches(site, name)]
+    ids = [
+        site.id for site in sites
+        if site.id is not None and _site_matches(site, name, config_hosts)
+    ]
     if not ids:
         known = ", ".join(sorted({site.name or site.origin for site in sites})) or "none"
         raise UsageError(f"no archived site is called {name!r} (known sites: {known})")
@@ -126,7 +133,8 @@ def resolve(session: Session, selection: Selection) -> Resolved:
             )
         conditions.append(Thread.id == thread.id)
     if selection.site is not None:
-        conditions.append(col(Thread.site_id).in_(matching_site_ids(session, selection.site)))
+        ids = matching_site_ids(session, selection.site, selection.site_hosts)
+        conditions.append(col(Thread.site_id).in_(ids))
     if selection.since is not None:
         since = as_utc(selection.since)
         conditions.append(
