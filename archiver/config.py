@@ -362,8 +362,18 @@ def fetch_keys() -> dict[str, tuple[str, float | None]]:
     for f in dataclasses.fields(FetchSettings):
         kind = _FETCH_KINDS.get(str(f.type))
         if f.name not in _FETCH_SKIP and kind is not None:
-            keys[f.name] = (kind, None if kind in ("str", "bool") else 0)
+            keys[f.name] = (
+                kind, None if kind in ("str", "bool") else _FETCH_MINIMUMS.get(f.name, 0)
+            )
     return keys
+
+
+# where 0 cannot work: no attempt, no connection, no time to answer
+_FETCH_MINIMUMS: dict[str, float] = {
+    "max_attempts": 1, "max_concurrency": 1, "per_host_concurrency": 1, "max_body": 1,
+    "max_decoded_body": 1, "max_ratio": 1, "slowdown_factor": 1,
+    "connect_timeout": 0.001, "read_timeout": 0.001, "total_timeout": 0.001,
+}
 
 
 def _sections() -> dict[str, dict[str, tuple[str, float | None]]]:
@@ -488,9 +498,13 @@ def _build_site(raw: dict[str, Any], where: str, settings: Settings) -> SiteConf
             f"{where}: discovery needs a feed URL, index pages or backfill pages "
             "(how are new threads found?)"
         )
-    sched = raw.get("schedule", {})
+    sched = dict(raw.get("schedule", {}))
     if "interval" in sched and "cron" in sched:
-        raise sched["cron"].fail("give either schedule.interval or schedule.cron, not both")
+        from_env = [key for key in ("interval", "cron") if sched[key].env]
+        if len(from_env) != 1:
+            raise sched["cron"].fail("give either schedule.interval or schedule.cron, not both")
+        # an ARCHIVER_* variable replaces the file's schedule, whichever kind the file gave
+        sched = {from_env[0]: sched[from_env[0]]}
     if "cron" in sched:
         try:
             site.schedule = ScheduleConfig(
@@ -582,9 +596,17 @@ def load_settings(config_path: Path | None = None, env: dict[str, str] | None = 
                 entry.setdefault(table, {})[key] = src
             known_vars.add(var)
             break
+    short_vars = [v for v in known_vars if not v.startswith(_SETTING_PREFIXES)]
     for var in env:
-        if var.startswith(_SETTING_PREFIXES) and var not in known_vars and env[var] != "":
+        if var in known_vars or env[var] == "" or not var.startswith("ARCHIVER_"):
+            continue
+        if var.startswith(_SETTING_PREFIXES):
             raise ConfigError(f"environment: {var}: not a setting archiver knows")
+        close = difflib.get_close_matches(var, short_vars, n=1, cutoff=0.85)
+        if close:  # ARCHIVER_DATA_DIRR and the like; other ARCHIVER_* names are not ours to judge
+            raise ConfigError(
+                f"environment: {var}: not a setting archiver knows (did you mean {close[0]}?)"
+            )
 
     # build
     arch = raw["archive"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,39 @@ def test_bad_environment_exits_2_for_every_command(tmp_path: Path) -> None:
         assert result.err.strip() == (
             "error: environment: ARCHIVER_REFRESH_FACTOR: must be a number, got 'x'"
         )
+
+
+def test_environment_cron_replaces_the_files_interval_and_the_reverse(tmp_path: Path) -> None:
+    shipped = ROOT / "config" / "archiver.toml"
+    s = load_settings(shipped, {"ARCHIVER_SITE_MOA_SCHEDULE_CRON": "*/20 * * * *"})
+    (moa,) = [site for site in s.sites if site.name == "moa"]
+    assert moa.schedule.cron == "*/20 * * * *" and moa.schedule.interval is None
+    with_cron = shipped.read_text(encoding="utf-8").replace(
+        'interval = "30m"', 'cron = "0 * * * *"')
+    assert with_cron != shipped.read_text(encoding="utf-8")
+    path = tmp_path / "cron.toml"
+    path.write_text(with_cron, encoding="utf-8")
+    s = load_settings(path, {"ARCHIVER_SITE_MOA_SCHEDULE_INTERVAL": "2h"})
+    (moa,) = [site for site in s.sites if site.name == "moa"]
+    assert moa.schedule.interval == 7200 and moa.schedule.cron is None
+    with pytest.raises(ConfigError, match="either schedule.interval or schedule.cron"):
+        load_settings(shipped, {"ARCHIVER_SITE_MOA_SCHEDULE_CRON": "*/20 * * * *",
+                                "ARCHIVER_SITE_MOA_SCHEDULE_INTERVAL": "2h"})
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "says"),
+    [
+        ("ARCHIVER_DATA_DIRR", "/x", "did you mean ARCHIVER_DATA_DIR?"),
+        ("ARCHIVER_FETCH_CONNECT_TIMEOUT", "0", "must be at least 0.001"),
+        ("ARCHIVER_FETCH_MAX_ATTEMPTS", "0", "must be at least 1"),
+        ("ARCHIVER_FETCH_PER_HOST_CONCURRENCY", "0", "must be at least 1"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused(var: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        load_settings(None, {var: value})
+
+
+def test_other_archiver_variables_are_not_ours_to_judge() -> None:
+    load_settings(None, {"ARCHIVER_SKIP_POSTGRES": "1", "ARCHIVER_BENCH_POSTGRES": "x"})
