@@ -268,6 +268,30 @@ def test_windows_1252_page_labelled_utf8_archives_readably(
     assert stored[0] == wire
 
 
+def test_utf8_page_with_one_stray_byte_stays_utf8(
+    data_dir: Path,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """A UTF-8 page with one byte that is not UTF-8 (a comment pasted from a cp1252 source):
+    the byte becomes U+FFFD, and every other character is read as the UTF-8 it is."""
+    with FaultServer() as server:
+        page = moa_bytes(server)
+        marker = "group’s largest".encode()
+        assert page.count(marker) == 1
+        wire = page.replace(marker, marker + b" \x96", 1)
+        with pytest.raises(UnicodeDecodeError):
+            wire.decode("utf-8")
+        server.route(MOA_PATH, static_page(wire, content_type="text/html; charset=UTF-8"))
+        url = server.url(MOA_PATH)
+        assert cli("archive", url).code == 0
+        out = tmp_path / "dump.txt"
+        assert cli("export", "text", url, "-o", str(out)).code == 0
+    dump = normalise(out.read_text(encoding="utf-8"))
+    expected = normalise(REFERENCE.read_text(encoding="utf-8"))
+    assert dump == expected.replace("group’s largest", "group’s largest \ufffd", 1)
+
+
 def test_second_archive_through_a_redirect_is_304_too(
     data_dir: Path,
     cli,  # type: ignore[no-untyped-def]

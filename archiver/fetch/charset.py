@@ -45,15 +45,29 @@ def meta_charset(body: bytes) -> str | None:
     return match.group(1).decode("ascii", "replace") if match else None
 
 
+_DAMAGE_RATIO = 2  # valid multi-byte characters needed for each invalid byte sequence
+
+
+def _is_utf8(body: bytes) -> bool:
+    """Whether body is UTF-8: valid, or valid but for a few stray bytes (a page pasted together
+    from sources, a comment saved in another encoding), which decode_text then replaces. A page
+    in a legacy encoding shows no valid multi-byte characters at all, so it never passes."""
+    try:
+        body.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        pass
+    text = body.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = len(text) - len(text.encode("ascii", errors="ignore")) - bad
+    return good >= _DAMAGE_RATIO * bad
+
+
 def _fits(body: bytes, encoding: str) -> bool:
-    """False when a declared encoding is plainly wrong: invalid UTF-8 labelled UTF-8."""
+    """False when a declared encoding is plainly wrong: UTF-8 labelled on bytes that are not."""
     if encoding not in ("utf-8", "utf-8-sig"):
         return True  # single-byte and legacy codecs decode almost anything; trust the label
-    try:
-        body.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return _is_utf8(body)
 
 
 def choose_encoding(body: bytes, content_type: str | None) -> str:
@@ -65,11 +79,8 @@ def choose_encoding(body: bytes, content_type: str | None) -> str:
         name = normalize(label)
         if name and _fits(body, name):
             return name
-    try:
-        body.decode("utf-8")
+    if _is_utf8(body):
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
     try:
         best = charset_normalizer.from_bytes(body[:200_000]).best()
     except Exception:  # a detector failure must not lose the page
