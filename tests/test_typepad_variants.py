@@ -112,6 +112,8 @@ def test_malformed_html_still_parses() -> None:
     ("<p>one<br>two</p><p>three</p>", "one\ntwo\n\nthree"),
     ("<ul><li>a</li><li>b</li></ul>", "- a\n- b"),
     ("<ol start='3'><li>c</li><li>d</li></ol>", "3. c\n4. d"),
+    ("<ol start='i'><li>c</li><li>d</li></ol>", "1. c\n2. d"),  # not a number: from 1
+    ("<ol start=' 7 '><li>c</li></ol>", "7. c"),
     ("<h2>Title</h2><p>body</p>", "Title\n\nbody"),
     ("<p><a href='x'>link text</a> and <img alt='pic' src='y'> <img alt='' src='z'></p>",
      "link text and pic"),
@@ -139,3 +141,13 @@ def test_a_closed_notice_without_its_class_still_closes_the_thread() -> None:
     plain = html.replace('class="comments-closed', 'class="notice')
     page = typepad.parse_page(plain, "https://www.moonofalabama.org" + "/2018/06/x.html")
     assert page.comments_closed is True
+
+
+def test_a_footer_number_in_superscript_digits_is_no_number() -> None:
+    html = (VARIANT / "winter-pruning.html").read_text(encoding="utf-8")
+    footer = '<a href="http://bob.example.net/" rel="nofollow">Bob</a> |'
+    assert footer in html
+    page = typepad.parse_page(html.replace("January 14, 2019 at 10:02 AM</a>",
+                                           "January 14, 2019 at 10:02 AM</a> | ²", 1),
+                              "https://gardennotes.typepad.com" + VARIANT_PATH)
+    assert page.comments[0].number is None and page.comments[0].author_name == "Bob"

@@ -103,9 +103,17 @@ class _Renderer:
             self.visit_children(node)
 
 
+def _list_start(value: str | None) -> int:
+    """An <ol start=...> as browsers read it: a whole number, else 1."""
+    try:
+        return int((value or "1").strip())
+    except ValueError:
+        return 1
+
+
 def _render_list(node: LexborNode, *, ordered: bool) -> str:
     items: list[str] = []
-    number = int(node.attributes.get("start") or 1) if ordered else 0
+    number = _list_start(node.attributes.get("start")) if ordered else 0
     child = node.child
     while child is not None:
         if child.tag == "li":

@@ -231,7 +231,7 @@ def _parse_comment(node: LexborNode, url: str, nested_footers: bool = True) -> P
             author_name = parts[0]
             date_text = parts[1] if len(parts) > 1 else ""
             tail = parts[2] if len(parts) > 2 else ""
-        if tail.isdigit():
+        if tail.isdecimal():
             number = int(tail)
         for link in links:
             if link is not date_link and _text(link) == author_name:
@@ -266,7 +266,7 @@ def _current_page(pagers: list[LexborNode]) -> int:
     for pager in pagers:
         for node in pager.css("span, strong, em, b"):
             text = _text(node)
-            if text.isdigit() and node.css_first("a") is None:
+            if text.isdecimal() and node.css_first("a") is None:
                 return int(text)
     return 1
 

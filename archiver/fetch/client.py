@@ -277,7 +277,7 @@ class Fetcher:
             with self._client.stream("GET", url, headers=headers) as response:
                 status = response.status_code
                 length = response.headers.get("content-length", "")
-                if length.isdigit() and int(length) > s.max_body:
+                if length.isdecimal() and int(length) > s.max_body:
                     raise LimitExceeded(
                         f"{url}: Content-Length {int(length)} exceeds the {s.max_body} byte limit",
                         url=url,
