@@ -10,7 +10,7 @@ from archiver.adapters import typepad
 from archiver.adapters.render import html_to_text
 from archiver.devserver import serve_fixture
 from archiver.errors import ParseError
-from tests.conftest import FIXTURES, MOA, normalise
+from tests.conftest import FIXTURES, MOA, MOA_PATH, normalise
 
 VARIANT = FIXTURES / "typepad" / "variant-standard-template"
 VARIANT_PATH = "/blog/2019/01/winter-pruning.html"
@@ -151,3 +151,34 @@ def test_a_footer_number_in_superscript_digits_is_no_number() -> None:
                                            "January 14, 2019 at 10:02 AM</a> | ²", 1),
                               "https://gardennotes.typepad.com" + VARIANT_PATH)
     assert page.comments[0].number is None and page.comments[0].author_name == "Bob"
+
+
+def test_rel_next_to_the_next_post_is_not_a_comment_page() -> None:
+    """TypePad's entry navigation links the next post; with rel="next" on it, it must not be
+    taken for the next page of comments (its comments would merge into this thread)."""
+    path = MOA / "paged" / "syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan.html"
+    html = path.read_text(encoding="utf-8")
+    post = '<a href="https://www.moonofalabama.org/2018/06/open-thread-2018-28.html">'
+    assert post in html
+    html = html.replace(post, post.replace("<a ", '<a rel="next" '), 1)
+    url = "https://www.moonofalabama.org" + MOA_PATH
+    page = typepad.parse_page(html, url)
+    assert page.next_page_url == url.removesuffix(".html") + "/comments/page/2/"
+    # the last page has no comment pager link onwards: still no next page
+    last = (MOA / "paged" / "syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan" / "comments"
+            / "page" / "3" / "index.html").read_text(encoding="utf-8")
+    if post in last:
+        last = last.replace(post, post.replace("<a ", '<a rel="next" '), 1)
+    else:
+        last = last.replace("</body>", f'{post.replace("<a ", "<a rel=next ")}x</a></body>')
+    page3 = typepad.parse_page(last, url.removesuffix(".html") + "/comments/page/3/")
+    assert page3.next_page_url is None
+
+
+def test_rel_next_outside_the_pager_to_this_threads_page_counts() -> None:
+    html = (VARIANT / "winter-pruning.html").read_text(encoding="utf-8")
+    url = "https://gardennotes.typepad.com" + VARIANT_PATH
+    for pager in ('class="comments-nav', 'class="pager'):
+        html = html.replace(pager, 'class="other')
+    html = html.replace("</body>", '<a rel="next" href="?page=2">more</a></body>')
+    assert typepad.parse_page(html, url).next_page_url == url + "?page=2"

@@ -8,7 +8,7 @@ by position. Pagination is read from the page's own pager links.
 from __future__ import annotations
 
 import re
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -271,11 +271,26 @@ def _current_page(pagers: list[LexborNode]) -> int:
     return 1
 
 
+def _same_thread(target: str, thread_url: str) -> bool:
+    """Whether target is thread_url's page: the same path (another query), or below it with
+    the file extension dropped (/2018/06/post.html -> /2018/06/post/comments/page/2/)."""
+    there, here = urlsplit(target), urlsplit(thread_url)
+    if there.netloc.lower() != here.netloc.lower():
+        return False
+    stem = here.path.rsplit(".", 1)[0] if "." in here.path.rsplit("/", 1)[-1] else here.path
+    return there.path == here.path or there.path.startswith(stem.rstrip("/") + "/")
+
+
 def _next_page_url(
-    tree: LexborHTMLParser, url: str, current: int, pagers: list[LexborNode]
+    tree: LexborHTMLParser, url: str, current: int, pagers: list[LexborNode], thread_url: str
 ) -> str | None:
     links = [a for pager in pagers for a in pager.css("a")]
-    links += [a for a in tree.css('a[rel~="next"]') if a not in links]
+    # a rel="next" outside the comment pager may be the blog's link to the next post: it counts
+    # only when it leads to a page of this same thread
+    links += [
+        a for a in tree.css('a[rel~="next"]')
+        if a not in links and _same_thread(urljoin(url, a.attributes.get("href") or ""), thread_url)
+    ]
     chosen = None
     for link in links:
         rel = (link.attributes.get("rel") or "").split()
@@ -310,6 +325,6 @@ def parse_page(html: str, url: str) -> ParsedPage:
         thread=thread,
         comments=comments,
         comments_closed=closed,
-        next_page_url=_next_page_url(tree, url, current, pagers),
+        next_page_url=_next_page_url(tree, url, current, pagers, thread.url),
         page_number=current,
     )
