@@ -48,7 +48,8 @@ def test_unreachable_host(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}/x.html"
     result = run_cli_subprocess("archive", url, env=env)
     assert result.code == 3
-    assert "127.0.0.1" in _one_line_error(result.err)
+    line = _one_line_error(result.err)
+    assert line.startswith(f"error: cannot reach 127.0.0.1:{port} ") and "after 2 attempts" in line
     # the failure is recorded against the URL, for `status` and the next run
     db = sqlite3.connect(tmp_path / "archive" / "archiver.db")
     failures, error = db.execute("select failures, last_error from urlstate where url = ?",
@@ -122,3 +123,29 @@ def test_bare_command_prints_help(tmp_path: Path) -> None:
     result = run_cli_subprocess(env=_env(tmp_path))
     assert "Usage: archiver" in result.out and "archive" in result.out
     assert result.err == ""
+
+
+def test_host_name_that_does_not_resolve(tmp_path: Path) -> None:
+    env = {**_env(tmp_path), "ARCHIVER_FETCH_MAX_ATTEMPTS": "2", "ARCHIVER_FETCH_BACKOFF_BASE": "0"}
+    result = run_cli_subprocess("archive", "http://no-such-host.invalid/x.html", env=env)
+    assert result.code == 3
+    assert "cannot reach no-such-host.invalid" in _one_line_error(result.err)
+
+
+def test_a_name_that_does_not_resolve_is_not_retried() -> None:
+    import httpx
+
+    from archiver.fetch.client import _unknown_host
+
+    def connect_error(cause: OSError) -> httpx.ConnectError:
+        try:
+            try:
+                raise cause
+            except OSError as exc:
+                raise httpx.ConnectError(str(exc)) from exc
+        except httpx.ConnectError as outer:
+            return outer
+
+    assert _unknown_host(connect_error(socket.gaierror(socket.EAI_NONAME, "Name not known")))
+    assert not _unknown_host(connect_error(socket.gaierror(socket.EAI_AGAIN, "Try again")))
+    assert not _unknown_host(connect_error(ConnectionRefusedError(111, "Connection refused")))

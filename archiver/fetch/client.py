@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +45,21 @@ Record = Callable[[FetchResult], None]
 
 def _pairs(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+
+
+def _unknown_host(exc: BaseException) -> bool:
+    """Whether a connect failure was the host name not resolving (EAI_NONAME, EAI_NODATA)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return seen.errno in _NO_SUCH_NAME
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+_NO_SUCH_NAME = {
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+}
 
 
 def _describe(exc: httpx.HTTPError, url: str, received: int) -> str:
@@ -310,6 +326,8 @@ class Fetcher:
         except httpx.HTTPError as exc:
             why = _describe(exc, url, received)
             self._log_failure(url, attempt, started, why)
+            if _unknown_host(exc):  # a name that does not resolve will not resolve in a minute
+                raise FetchError(f"unknown host {host_key(url)} ({exc})", url=url) from exc
             raise Transient(why, url=url) from exc
         except FetchError as exc:
             self._log_failure(url, attempt, started, str(exc))

@@ -102,6 +102,12 @@ class RobotsCache:
     def check(self, url: str) -> None:
         """Raise RobotsDisallowed if robots.txt forbids url, FetchError if it cannot be read."""
         rules = self.rules(url)
+        if rules.error is not None and rules.status is None:  # no answer at all: the host
+            raise FetchError(
+                f"cannot reach {urlsplit(url).netloc} (asking for robots.txt before {url}):"
+                f" {rules.error}",
+                url=url,
+            )
         if rules.error is not None:
             raise FetchError(
                 f"robots.txt of {urlsplit(url).netloc} could not be read, so {url} was not"
