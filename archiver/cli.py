@@ -43,6 +43,17 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def command(func: Callable[P, R]) -> Callable[P, R]:
     """Register a command whose errors become one readable line and an exit code."""
 
@@ -58,6 +69,9 @@ def command(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(130) from None
         except typer.Exit:
             raise
+        except BrokenPipeError:  # `archiver export ... -o - | head`: the reader had enough
+            _silence_stdout()
+            raise typer.Exit(141) from None
         except Exception as exc:
             if State.debug:
                 raise

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.devserver import FixtureServer
+from archiver.devserver import FixtureServer, load_fixture
 from tests.conftest import run_cli_subprocess
 
 
@@ -149,3 +149,24 @@ def test_a_name_that_does_not_resolve_is_not_retried() -> None:
     assert _unknown_host(connect_error(socket.gaierror(socket.EAI_NONAME, "Name not known")))
     assert not _unknown_host(connect_error(socket.gaierror(socket.EAI_AGAIN, "Try again")))
     assert not _unknown_host(connect_error(ConnectionRefusedError(111, "Connection refused")))
+
+
+def test_reader_closing_the_pipe_early_is_not_an_error_message(tmp_path: Path) -> None:
+    """`archiver export jsonl -o - | head -c 10`: exit 141 like a shell tool, nothing on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import MOA, MOA_PATH, ROOT
+
+    env = {**os.environ, **_env(tmp_path)}
+    origin, routes = load_fixture(MOA / "paged")
+    with FixtureServer(routes, origin=origin) as server:
+        assert run_cli_subprocess("archive", server.url(MOA_PATH), env=env).code == 0
+    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "export", "jsonl", "-o", "-"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10) == b'{"schema":'
+    proc.stdout.close()  # the export is far bigger than a pipe's buffer: the next write fails
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and err == ""
