@@ -178,3 +178,27 @@ def test_selections_and_text_per_thread(moa_one_page: FixtureServer, moa_paged: 
     assert result.code == 2 and "unknown export format 'json'" in result.err
     result = cli("export", "text", one, "--max-size", "1G")
     assert result.code == 2 and "--max-size applies only to warc and wacz" in result.err
+
+
+def test_output_that_is_a_pipe_is_refused_and_a_symlink_is_followed(
+    moa_one_page: FixtureServer, data_dir: Path, cli, tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    url = moa_one_page.url(MOA_PATH)
+    assert cli("archive", url).code == 0
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for fmt in ("jsonl", "warc", "wacz", "text"):
+        args = ["export", fmt, *([url] if fmt == "text" else []), "-o", str(fifo)]
+        result = cli(*args)
+        assert result.code == 2 and "not a regular file" in result.err, (fmt, result.err)
+        assert stat.S_ISFIFO(fifo.stat().st_mode)  # left as it was
+    target = tmp_path / "real" / "latest.jsonl"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(target)
+    assert cli("export", "jsonl", "-o", str(link)).code == 0
+    assert link.is_symlink() and json.loads(target.read_text(encoding="utf-8"))["url"] == url

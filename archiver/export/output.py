@@ -85,16 +85,25 @@ def prepare_folder(folder: Path) -> None:
         raise cannot_write(folder, exc) from None
 
 
-def prepare_file(path: Path) -> None:
-    """Check that a file can be created at path (its folder is made if missing)."""
+def prepare_file(path: Path) -> Path:
+    """Check that a file can be created at path (its folder is made if missing); returns the
+    path to write: a symbolic link's target. A pipe or a device is refused: an export replaces
+    its file whole (written aside, then renamed), which would put a plain file in its place."""
     try:
+        if path.is_symlink():
+            path = path.resolve()
         if path.is_dir():
             raise UsageError(f"cannot write {path}: it is a folder")
+        if path.exists() and not path.is_file():
+            raise UsageError(
+                f"cannot write {path}: not a regular file (a pipe or a device; use -o - for stdout)"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         if not os.access(path.parent, os.W_OK):
             raise UsageError(f"cannot write {path}: permission denied")
     except OSError as exc:
         raise cannot_write(path, exc) from None
+    return path
 
 
 def _same_content(a: Path, b: Path) -> bool:

@@ -38,7 +38,7 @@ def _export_text(session: Session, resolved: Resolved, out: str | None, say: Say
     path = Path(target)
     if single and not path.is_dir():
         thread = next(iter_threads(session, resolved))
-        output.prepare_file(path)
+        path = output.prepare_file(path)
         try:
             with open(path, "w", encoding="utf-8") as handle:
                 text.write_thread(session, thread, handle)
@@ -64,8 +64,7 @@ def _export_jsonl(session: Session, resolved: Resolved, out: str | None, say: Sa
     if out is None or out == STDOUT:
         jsonl.write_selection(session, resolved, sys.stdout)
         return
-    path = Path(out)
-    output.prepare_file(path)
+    path = output.prepare_file(Path(out))
     with output.atomic_text(path) as handle:
         threads, comments = jsonl.write_selection(session, resolved, handle)
     say(f"Wrote {path}: {threads} thread(s), {comments} comment(s)")
@@ -95,8 +94,7 @@ def _export_warc(session: Session, resolved: Resolved, out: str | None, say: Say
 
     from archiver.export import warc
 
-    path = warc.output_path(_need_out("warc", out), datetime.now(UTC))
-    output.prepare_file(path)
+    path = output.prepare_file(warc.output_path(_need_out("warc", out), datetime.now(UTC)))
     report = warc.export(session, resolved, path, max_size=max_size)
     for file in report.files:
         say(f"Wrote {file}")
@@ -112,7 +110,7 @@ def _export_wacz(session: Session, resolved: Resolved, out: str | None, say: Say
 
     path = _need_out("wacz", out)
     if not path.is_dir():
-        output.prepare_file(path)
+        path = output.prepare_file(path)
     report = wacz.export(session, resolved, path, max_size=max_size)
     say(
         f"Wrote {report.path}: {report.warc.threads} thread(s), {report.warc.captures} "
