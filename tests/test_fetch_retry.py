@@ -250,3 +250,47 @@ def test_connection_refused_is_retried_then_fails(clock: FakeClock) -> None:
         ):
             fetcher.fetch(f"http://127.0.0.1:{port}/x")
     assert len([s for s in clock.sleeps if s >= 2.0]) == 2  # backed off between the attempts
+
+
+def test_headers_dripped_byte_by_byte_are_cut_by_the_total_time_limit(clock: FakeClock) -> None:
+    """The total limit holds while headers arrive too: a header byte every 0.1 s never trips the
+    read timeout (1 s), but we hang up at 0.5 s, long before the server's 60 bytes are out."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(30)  # the worker never waits forever for a client that does not come
+    port = listener.getsockname()[1]
+    sent: list[int] = []
+
+    def drip_headers() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for count in range(1, 61):
+                time.sleep(0.1)
+                try:
+                    conn.sendall(b"X")
+                except OSError:  # the client hung up
+                    break
+                sent.append(count)
+
+    worker = threading.Thread(target=drip_headers, daemon=True)
+    worker.start()
+    try:
+        with make(clock, read_timeout=1, total_timeout=0.5, max_attempts=1,
+                  respect_robots=False) as fetcher:
+            with pytest.raises(FetchError, match=r"took longer than 0.5 s"):
+                fetcher.fetch(f"http://127.0.0.1:{port}/slow")
+            assert fetcher.total_timeout_enforced
+    finally:
+        worker.join()
+        listener.close()
+    assert len(sent) < 60  # we hung up while the server was still dripping

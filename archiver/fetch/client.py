@@ -15,6 +15,8 @@ import tenacity
 
 from archiver.errors import FetchError
 from archiver.fetch.charset import choose_encoding
+from archiver.fetch.deadline import Deadlines
+from archiver.fetch.deadline import install as install_deadline
 from archiver.fetch.limits import LimitExceeded, check_url, decode_body
 from archiver.fetch.politeness import Politeness, host_key
 from archiver.fetch.result import FetchResult
@@ -84,6 +86,11 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings | None = None) -> None:
         self.settings = s = settings or FetchSettings()
+        transport = httpx.HTTPTransport(
+            limits=httpx.Limits(max_connections=max(1, s.max_concurrency))
+        )
+        self._deadlines = Deadlines()
+        self.total_timeout_enforced = install_deadline(transport, self._deadlines)
         self._client = httpx.Client(
             headers={
                 "User-Agent": s.user_agent,
@@ -92,7 +99,7 @@ class Fetcher:
             },
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max(1, s.max_concurrency)),
+            transport=transport,
         )
         self.politeness = Politeness(s)
         self._retry = RetryPolicy(s)
@@ -289,6 +296,7 @@ class Fetcher:
         fetched_at = datetime.now(UTC).replace(tzinfo=None)
         received = 0
         status: int | None = None
+        self._deadlines.set(s.total_timeout)  # headers and body, whatever the server's pace
         try:
             with self._client.stream("GET", url, headers=headers) as response:
                 status = response.status_code
@@ -325,6 +333,9 @@ class Fetcher:
             raise LimitExceeded(f"not an http(s) URL: {url}", url=url) from exc
         except httpx.HTTPError as exc:
             why = _describe(exc, url, received)
+            if time.monotonic() - started >= s.total_timeout:
+                why = (f"response took longer than {s.total_timeout:g} s"
+                       f" ({received} body bytes so far)")
             self._log_failure(url, attempt, started, why)
             if _unknown_host(exc):  # a name that does not resolve will not resolve in a minute
                 raise FetchError(f"unknown host {host_key(url)} ({exc})", url=url) from exc
@@ -332,6 +343,8 @@ class Fetcher:
         except FetchError as exc:
             self._log_failure(url, attempt, started, str(exc))
             raise
+        finally:
+            self._deadlines.clear()
         elapsed_ms = int((time.monotonic() - started) * 1000)
         encoding_header = next(
             (v for k, v in resp_headers if k.lower() == "content-encoding"), None
