@@ -184,3 +184,42 @@ def test_settings_helpers() -> None:
     assert s.delay_for("127.0.0.1:9090") == 1.5
     assert s.robots_token == "archiver"
     assert FetchSettings(user_agent="Mozilla/5.0 (compatible; Foo)").robots_token == "Mozilla"
+
+
+def test_two_thread_archives_sharing_a_fetcher_keep_one_request_at_a_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The same rule end to end: two ThreadArchivers (as the scheduler's workers run them) on two
+    threads of one host, each with its own database session, through one shared Fetcher."""
+    from pathlib import Path
+
+    from archiver.pipeline import ThreadArchiver
+    from archiver.store.db import Store, default_database_url
+    from tests.conftest import MOA, MOA_PATH
+
+    variant = Path(__file__).parent.parent / "fixtures" / "typepad" / "variant-standard-template"
+    store = Store(default_database_url(tmp_path))
+    with FaultServer() as srv:
+        srv.serve_fixture(MOA / "paged")
+        srv.serve_fixture(variant)
+        urls = [srv.url(MOA_PATH), srv.url("/blog/2019/01/winter-pruning.html")]
+        errors: list[BaseException] = []
+        with Fetcher(FetchSettings(delay=DELAY)) as fetcher:
+
+            def work(url: str) -> None:
+                try:
+                    ThreadArchiver(store, fetcher).archive(url)
+                except BaseException as exc:  # reported below, in the test's thread
+                    errors.append(exc)
+
+            workers = [threading.Thread(target=work, args=(url,)) for url in urls]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+        log = srv.requests()
+        assert not errors, errors
+        assert srv.max_in_flight == 1
+    pages = [r.path for r in log if r.path != "/robots.txt"]
+    assert len(pages) == 5  # 3 pages of the MOA thread, 2 of the variant
+    gaps = spacing(log)
+    assert min(gaps) >= DELAY, gaps
+    store.close()
