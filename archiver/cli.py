@@ -208,6 +208,16 @@ def run_scheduler(
         logging.getLogger("archiver").setLevel(logging.WARNING)
         for name in ("archiver.schedule", "archiver.discovery"):
             logging.getLogger(name).setLevel(logging.INFO)
+    from archiver.fetch.settings import DEFAULT_USER_AGENT
+
+    if settings.fetch.user_agent == DEFAULT_USER_AGENT:
+        console.print(
+            "[yellow]warning:[/] "
+            + escape("no contact configured: sites see a placeholder in our User-Agent; set"
+                     " [fetch] contact (or ARCHIVER_FETCH_CONTACT) to where site owners can reach"
+                     " you"),
+            highlight=False, soft_wrap=True,
+        )
     scheduler = Scheduler(settings)
     if once:
         summary = scheduler.run_once()

@@ -271,3 +271,19 @@ def test_sigterm_with_a_hung_request_still_exits_0_after_the_grace(tmp_path: Pat
     assert query(db, "select count(*) from comment") == [(20,)]  # pages 1 and 2
     assert query(db, "select state from discoveredurl") == [("queued",)]
     assert query(db, "pragma integrity_check") == [("ok",)]
+
+
+def test_run_warns_while_no_contact_is_configured(
+    tmp_path: Path, cli, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    with serve(BLOG) as server:
+        config = write_config(tmp_path, server)
+        text = config.read_text(encoding="utf-8")
+        assert 'contact = "mailto:tests@example.org"\n' in text
+        config.write_text(text.replace('contact = "mailto:tests@example.org"\n', ""))
+        monkeypatch.delenv("ARCHIVER_FETCH_CONTACT", raising=False)
+        first = cli("-c", str(config), "run", "--once")
+        assert first.code == 0 and "warning: no contact configured" in first.err
+        monkeypatch.setenv("ARCHIVER_FETCH_CONTACT", "mailto:archivist@example.net")
+        second = cli("-c", str(config), "run", "--once")
+        assert second.code == 0 and "no contact configured" not in second.err
