@@ -2,7 +2,7 @@
 
 Two synthetic threads (5,000 comments over 50 pages, 20,000 over 200) are archived first, for
 real, from 127.0.0.1 (not timed). Then ``archiver export FORMAT URL -o OUT`` runs as a child
-process for each format the CLI has (text, jsonl, html, warc), at both sizes, round after round;
+process for each format the CLI has (text, jsonl, html, warc, wacz), at both sizes, round after round;
 wall time and peak RSS are medians. A format the CLI does not know is reported as missing.
 Peak memory target: under 150 MB, and flat: the 20,000 run at most 1.2x the 5,000 run.
 
@@ -30,14 +30,14 @@ from common import (
 from gen_thread import make_thread
 
 SIZES = ((5000, 1), (20000, 2))  # (comments, seed); 100 comments a page
-FORMATS = ("text", "jsonl", "html", "warc")
+FORMATS = ("text", "jsonl", "html", "warc", "wacz")
 PEAK_TARGET_MB = 150.0
 FLAT_FACTOR = 1.2
 
 
 def _out(work: Path, fmt: str, size: int, index: int) -> Path:
     name = {"text": "thread.txt", "jsonl": "thread.jsonl", "html": "site",
-            "warc": "thread.warc.gz"}[fmt]
+            "warc": "thread.warc.gz", "wacz": "thread.wacz"}[fmt]
     return work / "out" / f"{fmt}-{size}-{index}" / name
 
 
