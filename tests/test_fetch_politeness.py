@@ -6,8 +6,9 @@ takes about a second.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -32,22 +33,30 @@ def server() -> Iterator[FaultServer]:
         yield srv
 
 
-def archive_concurrently(fetcher: Fetcher, urls_per_worker: list[list[str]]) -> None:
+def run_in_threads(jobs: list[Callable[[], object]]) -> None:
+    """Run each job in its own thread at once; fail with any job's exception."""
     errors: list[BaseException] = []
 
-    def work(urls: list[str]) -> None:
+    def work(job: Callable[[], object]) -> None:
         try:
-            for url in urls:
-                assert fetcher.fetch(url).status == 200
+            job()
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
 
-    workers = [threading.Thread(target=work, args=(urls,)) for urls in urls_per_worker]
+    workers = [threading.Thread(target=work, args=(job,)) for job in jobs]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
     assert not errors, errors
+
+
+def archive_concurrently(fetcher: Fetcher, urls_per_worker: list[list[str]]) -> None:
+    def fetch_all(urls: list[str]) -> None:
+        for url in urls:
+            assert fetcher.fetch(url).status == 200
+
+    run_in_threads([functools.partial(fetch_all, urls) for urls in urls_per_worker])
 
 
 def spacing(log: list[Request]) -> list[float]:
@@ -201,22 +210,11 @@ def test_two_thread_archives_sharing_a_fetcher_keep_one_request_at_a_time(tmp_pa
         srv.serve_fixture(MOA / "paged")
         srv.serve_fixture(variant)
         urls = [srv.url(MOA_PATH), srv.url("/blog/2019/01/winter-pruning.html")]
-        errors: list[BaseException] = []
         with Fetcher(FetchSettings(delay=DELAY)) as fetcher:
-
-            def work(url: str) -> None:
-                try:
-                    ThreadArchiver(store, fetcher).archive(url)
-                except BaseException as exc:  # reported below, in the test's thread
-                    errors.append(exc)
-
-            workers = [threading.Thread(target=work, args=(url,)) for url in urls]
-            for w in workers:
-                w.start()
-            for w in workers:
-                w.join()
+            run_in_threads([
+                functools.partial(ThreadArchiver(store, fetcher).archive, url) for url in urls
+            ])
         log = srv.requests()
-        assert not errors, errors
         assert srv.max_in_flight == 1
     pages = [r.path for r in log if r.path != "/robots.txt"]
     assert len(pages) == 5  # 3 pages of the MOA thread, 2 of the variant
