@@ -2,8 +2,8 @@
 
 Two synthetic threads (5,000 comments over 50 pages, 20,000 over 200) are archived first, for
 real, from 127.0.0.1 (not timed). Then ``archiver export FORMAT URL -o OUT`` runs as a child
-process for each format the CLI has (text, jsonl, html, warc, wacz), at both sizes, round after round;
-wall time and peak RSS are medians. A format the CLI does not know is reported as missing.
+process for each format the CLI has (text, jsonl, html, warc, wacz), at both sizes, round after
+round; wall time and peak RSS are medians. A format the CLI does not know is reported as missing.
 Peak memory target: under 150 MB, and flat: the 20,000 run at most 1.2x the 5,000 run.
 
     python bench/export_bench.py [--quick] [--json out.json]
