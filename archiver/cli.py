@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -210,7 +211,8 @@ def run_scheduler(
             logging.getLogger(name).setLevel(logging.INFO)
     from archiver.fetch.settings import DEFAULT_USER_AGENT
 
-    if settings.fetch.user_agent == DEFAULT_USER_AGENT:
+    agent = settings.fetch.user_agent
+    if agent == DEFAULT_USER_AGENT or re.search(r"@example\.(?:org|com|net)\b", agent):
         console.print(
             "[yellow]warning:[/] "
             + escape("no contact configured: sites see a placeholder in our User-Agent; set"

@@ -285,5 +285,8 @@ def test_run_warns_while_no_contact_is_configured(
         first = cli("-c", str(config), "run", "--once")
         assert first.code == 0 and "warning: no contact configured" in first.err
         monkeypatch.setenv("ARCHIVER_FETCH_CONTACT", "mailto:archivist@example.net")
+        placeholder = cli("-c", str(config), "run", "--once")  # an example address is no contact
+        assert placeholder.code == 0 and "warning: no contact configured" in placeholder.err
+        monkeypatch.setenv("ARCHIVER_FETCH_CONTACT", "mailto:archivist@harbour-history.test")
         second = cli("-c", str(config), "run", "--once")
         assert second.code == 0 and "no contact configured" not in second.err
