@@ -182,3 +182,25 @@ def test_rel_next_outside_the_pager_to_this_threads_page_counts() -> None:
         html = html.replace(pager, 'class="other')
     html = html.replace("</body>", '<a rel="next" href="?page=2">more</a></body>')
     assert typepad.parse_page(html, url).next_page_url == url + "?page=2"
+
+
+@pytest.mark.parametrize("path", ["/", "/2024/03/index.html", "/page/2/"])
+def test_a_front_or_archive_page_is_not_archived_as_a_thread(
+    path: str, data_dir: Path, cli
+) -> None:
+    """A blog's front page and monthly archive list several posts: exit 5 with a hint, and
+    nothing stored as a thread (they used to become a 'thread' of the first post's title)."""
+    import json
+    import sqlite3
+
+    blog = FIXTURES / "typepad" / "synthetic-blog"
+    routes = json.loads((blog / "routes.json").read_text())["routes"]
+    assert path in routes
+    server = serve_fixture(blog)
+    try:
+        result = cli("archive", server.url(path))
+    finally:
+        server.stop()
+    assert result.code == 5 and "is a list of" in result.err and "not a thread" in result.err
+    db = sqlite3.connect(data_dir / "archiver.db")
+    assert db.execute("select count(*) from thread").fetchone()[0] == 0

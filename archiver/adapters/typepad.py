@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from archiver.adapters.base import ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.dates import parse_date
 from archiver.adapters.render import render_children
-from archiver.errors import ParseError
+from archiver.errors import ParseError, UnsupportedSite
 
 PLATFORM = "typepad"
 
@@ -114,6 +114,12 @@ def _tagline(tree: LexborHTMLParser) -> str:
 
 
 def _parse_thread(tree: LexborHTMLParser, url: str) -> ParsedThread:
+    posts = len(tree.css("h3.entry-header"))
+    if posts > 1:  # a front page or a monthly archive: its posts are threads, it is none
+        raise UnsupportedSite(
+            f"{url} is a list of {posts} posts (a blog's front or archive page), not a thread:"
+            " archive one post's URL, or let `archiver run` find the posts"
+        )
     entry = tree.css_first("div.entry")
     scope = entry if entry is not None else tree.body
     if scope is None:
