@@ -192,6 +192,17 @@ def check_url(value: object) -> str:
     return text
 
 
+def check_css_selector(selector: str) -> str:
+    """The selector if lexbor can run it, else ValueError saying so."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    try:
+        LexborHTMLParser("<p></p>").css_first(selector)
+    except Exception as exc:  # selectolax raises its own error type for a bad selector
+        raise ValueError(f"bad CSS selector {selector!r}: {exc}") from None
+    return selector
+
+
 def check_cron(expression: str, timezone: str = "UTC") -> str:
     from apscheduler.triggers.cron import CronTrigger
 
@@ -290,6 +301,8 @@ def _as(kind: str, src: _Src, *, minimum: float | None = None) -> Any:
             except re.error as exc:
                 raise ValueError(f"bad regular expression {value!r}: {exc}") from None
             result = str(value)
+        elif kind == "css":
+            result = check_css_selector(str(value))
         else:  # pragma: no cover - a programming error
             raise AssertionError(kind)
     except ValueError as exc:
@@ -332,7 +345,7 @@ DISCOVERY_KEYS: dict[str, tuple[str, float | None]] = {
     "max_threads": ("int", 1),
     "since": ("date", None),
     "link_pattern": ("regex", None),
-    "link_selector": ("str", None),
+    "link_selector": ("css", None),
     "next_selector": ("str", None),
 }
 SCHEDULE_KEYS: dict[str, tuple[str, float | None]] = {

@@ -403,30 +403,39 @@ class Runner:
         """Discovery for every enabled site, then every due thread, until nothing is due."""
         summary = RunSummary()
         self.beat("running", note="run --once", started=True)
-        if discover:
-            for site in self.settings.sites:
-                if not site.enabled or self.stop.is_set():
-                    continue
-                try:
-                    report = self.discover(site)
-                except Stopping:
-                    break
-                summary.discovered += len(report.queued)
-                summary.errors += [f"{site.name}: {e}" for e in report.errors]
-        done: set[str] = set()
-        workers = self.settings.scheduler.workers
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archive") as pool:
-            while not self.stop.is_set():
-                items = self.due_work(exclude=done)
-                if not items:
-                    break
-                done.update(item.key for item in items)
-                futures = [pool.submit(self.process, item, summary) for item in items]
-                wait_futures(futures)
-                for future in futures:
-                    future.result()
-        self.beat("stopped", note=summary.line())
+        try:
+            if discover:
+                self._discover_all(summary)
+            done: set[str] = set()
+            workers = self.settings.scheduler.workers
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archive") as pool:
+                while not self.stop.is_set():
+                    items = self.due_work(exclude=done)
+                    if not items:
+                        break
+                    done.update(item.key for item in items)
+                    futures = [pool.submit(self.process, item, summary) for item in items]
+                    wait_futures(futures)
+                    for future in futures:
+                        future.result()
+        finally:  # `status` and `health` must not see a finished run as running
+            self.beat("stopped", note=summary.line())
         return summary
+
+    def _discover_all(self, summary: RunSummary) -> None:
+        for site in self.settings.sites:
+            if not site.enabled or self.stop.is_set():
+                continue
+            try:
+                report = self.discover(site)
+            except Stopping:
+                break
+            except Exception as exc:  # one site's failure is that site's error, not the run's
+                log.debug("discovery of %s failed", site.name, exc_info=True)
+                summary.errors.append(f"{site.name}: discovery failed: {type(exc).__name__}: {exc}")
+                continue
+            summary.discovered += len(report.queued)
+            summary.errors += [f"{site.name}: {e}" for e in report.errors]
 
 
 # -- the long-running scheduler ----------------------------------------------------------------

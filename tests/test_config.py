@@ -178,6 +178,11 @@ def test_full_schema(tmp_path: Path) -> None:
             '[sites.discovery]\nindex = ["https://a.example/"]\nlink_pattern = "(["\n',
             "sites[0].discovery.link_pattern: bad regular expression",
         ),
+        (
+            '[[sites]]\nname = "a"\nurl = "https://a.example/"\n'
+            '[sites.discovery]\nindex = ["https://a.example/"]\nlink_selector = "h3 >> a[["\n',
+            "sites[0].discovery.link_selector: bad CSS selector 'h3 >> a[['",
+        ),
     ],
 )
 def test_file_errors_name_file_key_and_problem(tmp_path: Path, text: str, expected: str) -> None:

@@ -290,3 +290,22 @@ def test_run_warns_while_no_contact_is_configured(
         monkeypatch.setenv("ARCHIVER_FETCH_CONTACT", "mailto:archivist@harbour-history.test")
         second = cli("-c", str(config), "run", "--once")
         assert second.code == 0 and "no contact configured" not in second.err
+
+
+def test_a_discovery_crash_is_that_sites_error_and_the_run_still_stops_cleanly(
+    tmp_path: Path, cli, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    from archiver import discovery
+
+    def crash(self, site):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a discovery bug")
+
+    monkeypatch.setattr(discovery.Discoverer, "discover", crash)
+    with serve(BLOG) as server:
+        config = write_config(tmp_path, server)
+        result = cli("-c", str(config), "run", "--once")
+        assert result.code == 0, result.err
+        assert "discovery failed: RuntimeError: a discovery bug" in result.err
+        assert "Traceback" not in result.err
+        status = cli("-c", str(config), "status")
+        assert "Scheduler: stopped" in status.out
