@@ -99,6 +99,8 @@ def _options(
         level=logging.DEBUG if debug else logging.INFO if verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not debug:  # archiver.fetch logs each request already, with bytes, time and attempt
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @command

@@ -119,3 +119,40 @@ def serve_fixture(folder: Path, *, port: int = 0) -> FixtureServer:
     """Start a server for a fixture folder (call .stop() when done)."""
     origin, routes = load_fixture(folder)
     return FixtureServer(routes, origin=origin, port=port).start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m archiver.devserver FOLDER [--port N]`: serve a fixture folder until Ctrl-C."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python -m archiver.devserver",
+        description="Serve a saved site (a folder with routes.json) on 127.0.0.1 until Ctrl-C.",
+    )
+    parser.add_argument("folder", type=Path, help="e.g. fixtures/typepad/synthetic-blog")
+    parser.add_argument("--port", type=int, default=8700, help="port (default 8700; 0: any)")
+    args = parser.parse_args(argv)
+    if not (args.folder / "routes.json").is_file():
+        print(f"error: {args.folder} has no routes.json", file=sys.stderr)
+        return 2
+    try:
+        server = serve_fixture(args.folder, port=args.port)
+    except OSError as exc:
+        print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"Serving {args.folder} at {server.base_url} (Ctrl-C to stop):", flush=True)
+    for path in sorted(server.routes):
+        print(f"  {server.url(path)}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -641,7 +641,7 @@ class Scheduler:
                 other.join(max(0.0, deadline - time.monotonic()))
         stuck = [t for t in threading.enumerate() if t is not me and not t.daemon and t.is_alive()]
         clean = not pending and not stuck
-        note = f"stopped after {time.monotonic() - started:.1f} s"
+        note = f"stopped (shutdown took {time.monotonic() - started:.1f} s)"
         if not clean:
             note += (f"; {len(pending) or len(stuck)} request(s) still in flight were abandoned"
                      " (their threads stay due)")

@@ -82,7 +82,8 @@ def test_database_that_cannot_be_opened(tmp_path: Path) -> None:
     cases = [
         (f"postgresql+psycopg://me:s3cret@127.0.0.1:{port}/db", "Connection refused"),
         ("postgresql+pg8000://me:s3cret@127.0.0.1/db", "pip install '.[postgres]'"),
-        ("nosuchdb://x", "Can't load plugin"),
+        ("nosuchdb://x", "supports sqlite:/// and postgresql+psycopg://"),
+        ("postgres://me:s3cret@127.0.0.1/db", "write it as postgresql+psycopg://"),
         (f"sqlite:///{tmp_path}/a-file/below/x.db", "cannot open database sqlite"),
     ]
     (tmp_path / "a-file").write_text("not a folder")

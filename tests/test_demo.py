@@ -29,3 +29,28 @@ def test_demo_without_the_sample_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli_subprocess("demo", "--sample", str(tmp_path / "nothing"), env=env)
     assert result.code == 2
     assert "routes.json" in result.err and "Traceback" not in result.err
+
+
+def test_devserver_serves_a_fixture_folder_until_stopped() -> None:
+    """`python -m archiver.devserver FOLDER --port 0`, as the README shows for trying things."""
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.conftest import FIXTURES, ROOT
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archiver.devserver", str(FIXTURES / "typepad" / "synthetic-blog"),
+         "--port", "0"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Serving ") and "http://127.0.0.1:" in first
+        base = first.split(" at ", 1)[1].split(" ", 1)[0]
+        page = httpx.get(base + "/2024/03/tide-tables.html")
+        assert page.status_code == 200 and base in page.text  # origin rewritten to the server
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait() == 0

@@ -141,6 +141,7 @@ def test_selections_and_text_per_thread(moa_one_page: FixtureServer, moa_paged: 
     assert urls() == sorted([one, paged])
     assert urls("--site", "Moon of Alabama") == sorted([one, paged])
     assert urls("--site", moa_one_page.base_url.removeprefix("http://")) == [one]
+    assert urls("--site", "127.0.0.1") == sorted([one, paged])  # the host, whatever the port
     assert urls("--site", moa_paged.base_url) == [paged]
     assert urls(paged) == [paged]
     assert urls("--since", "2000-01-01") == sorted([one, paged])

@@ -214,7 +214,7 @@ def test_sigterm_finishes_the_page_in_hand_and_exits_0(tmp_path: Path) -> None:
     assert query(db, "select count(*) from comment") == [(20,)]
     assert query(db, "select state from discoveredurl") == [("queued",)]  # resumes next start
     (state, note), = query(db, "select state, note from heartbeat")
-    assert state == "stopped" and note.startswith("stopped after")
+    assert state == "stopped" and note.startswith("stopped (shutdown took")
     assert "got SIGTERM" in log.read_text()
     assert query(db, "pragma integrity_check") == [("ok",)]
 

@@ -87,9 +87,10 @@ class Selection:
 def _site_matches(site: Site, name: str, config_hosts: frozenset[str]) -> bool:
     wanted = name.strip().lower()
     host = urlsplit(site.origin).netloc.lower()
+    name = urlsplit(site.origin).hostname or host  # the host without its port
     return host in config_hosts or wanted in {
         site.name.lower(), site.title.lower(), site.origin.lower(), host,
-        host.removeprefix("www."),
+        host.removeprefix("www."), name, name.removeprefix("www."),
     }
 
 

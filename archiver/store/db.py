@@ -31,8 +31,13 @@ def _shown_url(database_url: str) -> str:
 def _open_error(database_url: str, exc: BaseException) -> ConfigError:
     first_line = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
     hint = ""
-    if isinstance(exc, ImportError) or "psycopg" in first_line:
-        hint = " (PostgreSQL needs the driver: pip install '.[postgres]')"
+    scheme = database_url.split(":", 1)[0].lower()
+    if scheme.startswith("postgres") and (isinstance(exc, ImportError) or "psycopg" in first_line):
+        hint = " (use postgresql+psycopg://, with its driver from pip install '.[postgres]')"
+    elif scheme in ("postgres", "postgresql") or "dialects:postgres" in first_line:
+        hint = " (write it as postgresql+psycopg://USER:PASSWORD@HOST/DATABASE)"
+    elif not scheme.startswith(("sqlite", "postgres")):
+        hint = " (archiver supports sqlite:/// and postgresql+psycopg:// URLs)"
     return ConfigError(
         f"cannot open database {_shown_url(database_url)}: "
         f"{type(exc).__name__}: {first_line}{hint}"
