@@ -190,3 +190,21 @@ def test_text_never_raises() -> None:
     assert isinstance(result.text, str)
     result.encoding = "no-such-codec"
     assert isinstance(result.text, str)
+
+
+def test_proxy_from_the_environment_is_used_with_the_time_limit_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTP_PROXY is honoured (a fetch goes through the proxy, here our own server), and the
+    total time limit is installed on the proxy's connections too."""
+    with FaultServer() as proxy:
+        target = "http://archive-target.invalid/page"
+        proxy.route(target, Reply(200, b"<p>via proxy</p>", [("Content-Type", "text/html")]))
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with Fetcher(FetchSettings(delay=0, respect_robots=False)) as fetcher:
+            result = fetcher.fetch(target)
+            assert fetcher.total_timeout_enforced
+        assert result.status == 200 and result.body == b"<p>via proxy</p>"
+        assert [r.path for r in proxy.requests()] == [target]

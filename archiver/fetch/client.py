@@ -86,11 +86,6 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings | None = None) -> None:
         self.settings = s = settings or FetchSettings()
-        transport = httpx.HTTPTransport(
-            limits=httpx.Limits(max_connections=max(1, s.max_concurrency))
-        )
-        self._deadlines = Deadlines()
-        self.total_timeout_enforced = install_deadline(transport, self._deadlines)
         self._client = httpx.Client(
             headers={
                 "User-Agent": s.user_agent,
@@ -99,8 +94,10 @@ class Fetcher:
             },
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
             follow_redirects=False,
-            transport=transport,
-        )
+            limits=httpx.Limits(max_connections=max(1, s.max_concurrency)),
+        )  # no transport of ours: httpx then honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY
+        self._deadlines = Deadlines()
+        self.total_timeout_enforced = install_deadline(self._client, self._deadlines)
         self.politeness = Politeness(s)
         self._retry = RetryPolicy(s)
         self.robots = RobotsCache(s, self._fetch_robots, on_rules=self._apply_robots_rates)

@@ -96,13 +96,21 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def install(transport: httpx.HTTPTransport, deadlines: Deadlines) -> bool:
-    """Put the deadline under transport's connections. httpx 0.28 has no public way to give its
-    connection pool a network backend, so this reaches for the pool's; False if it is not there
-    (tests/test_fetch_retry.py then fails, rather than the limit silently not applying)."""
+def _install(transport: object, deadlines: Deadlines) -> bool:
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if not isinstance(backend, httpcore.NetworkBackend):
         return False
     pool._network_backend = _Backend(backend, deadlines)  # type: ignore[union-attr]
     return True
+
+
+def install(client: httpx.Client, deadlines: Deadlines) -> bool:
+    """Put the deadline under every connection pool of client: its default transport and the
+    proxy transports httpx mounted from the environment. httpx 0.28 has no public way to give a
+    pool a network backend, so this reaches for the pools'; False if one is not there
+    (tests/test_fetch_retry.py then fails, rather than the limit silently not applying)."""
+    mounts = getattr(client, "_mounts", {})
+    transports = [getattr(client, "_transport", None), *mounts.values()]
+    found = [t for t in transports if isinstance(t, httpx.HTTPTransport)]
+    return bool(found) and all(_install(t, deadlines) for t in found)
