@@ -39,8 +39,12 @@ def _says_closed(html: str) -> bool:
     return _CLOSED_TEXT in html.encode("utf-8", "surrogatepass").lower()
 
 
-_NOTICE_TAGS = "p, div, span, h2, h3, h4, em, strong"
 _NOTICE_MAX_CHARS = 200
+# lexbor finds the elements whose text holds the phrase (any case) without a walk from Python
+_NOTICE_SELECTOR = ", ".join(
+    f'{tag}:lexbor-contains("{_CLOSED_TEXT.decode()}" i)'
+    for tag in ("p", "div", "span", "h2", "h3", "h4", "em", "strong")
+)
 
 
 def _inside_comment(node: LexborNode) -> bool:
@@ -64,10 +68,8 @@ def _comments_closed(tree: LexborHTMLParser, html: str) -> bool:
         return True
     if not _says_closed(html):
         return False
-    phrase = _CLOSED_TEXT.decode()
-    for node in tree.css(_NOTICE_TAGS):
-        text = _text(node)
-        if len(text) <= _NOTICE_MAX_CHARS and phrase in text.lower() and not _inside_comment(node):
+    for node in tree.css(_NOTICE_SELECTOR):
+        if len(_text(node)) <= _NOTICE_MAX_CHARS and not _inside_comment(node):
             return True
     return False
 
