@@ -203,3 +203,11 @@ def test_output_that_is_a_pipe_is_refused_and_a_symlink_is_followed(
     link.symlink_to(target)
     assert cli("export", "jsonl", "-o", str(link)).code == 0
     assert link.is_symlink() and json.loads(target.read_text(encoding="utf-8"))["url"] == url
+    loop = tmp_path / "loop.jsonl"
+    loop.symlink_to(loop)
+    result = cli("export", "jsonl", "-o", str(loop))
+    assert result.code == 2 and "cannot write" in result.err and "loop" in result.err.lower()
+    dangling = tmp_path / "next.jsonl"
+    dangling.symlink_to(tmp_path / "real" / "not-yet.jsonl")
+    assert cli("export", "jsonl", "-o", str(dangling)).code == 0
+    assert (tmp_path / "real" / "not-yet.jsonl").is_file() and dangling.is_symlink()

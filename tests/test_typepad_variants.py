@@ -143,12 +143,13 @@ def test_a_closed_notice_without_its_class_still_closes_the_thread() -> None:
     assert page.comments_closed is True
 
 
-def test_a_footer_number_in_superscript_digits_is_no_number() -> None:
+@pytest.mark.parametrize("tail", ["²", "1" * 5000])
+def test_a_footer_number_in_superscript_digits_or_absurdly_long_is_no_number(tail: str) -> None:
     html = (VARIANT / "winter-pruning.html").read_text(encoding="utf-8")
     footer = '<a href="http://bob.example.net/" rel="nofollow">Bob</a> |'
     assert footer in html
     page = typepad.parse_page(html.replace("January 14, 2019 at 10:02 AM</a>",
-                                           "January 14, 2019 at 10:02 AM</a> | ²", 1),
+                                           f"January 14, 2019 at 10:02 AM</a> | {tail}", 1),
                               "https://gardennotes.typepad.com" + VARIANT_PATH)
     assert page.comments[0].number is None and page.comments[0].author_name == "Bob"
 

@@ -40,6 +40,7 @@ def _says_closed(html: str) -> bool:
 
 
 _NOTICE_MAX_CHARS = 200
+_MAX_DIGITS = 9  # a comment or page number longer than this is no number (int() refuses 4,300+)
 # lexbor finds the elements whose text holds the phrase (any case) without a walk from Python
 _NOTICE_SELECTOR = ", ".join(
     f'{tag}:lexbor-contains("{_CLOSED_TEXT.decode()}" i)'
@@ -239,7 +240,7 @@ def _parse_comment(node: LexborNode, url: str, nested_footers: bool = True) -> P
             author_name = parts[0]
             date_text = parts[1] if len(parts) > 1 else ""
             tail = parts[2] if len(parts) > 2 else ""
-        if tail.isdecimal():
+        if tail.isdecimal() and len(tail) <= _MAX_DIGITS:
             number = int(tail)
         for link in links:
             if link is not date_link and _text(link) == author_name:
@@ -274,7 +275,7 @@ def _current_page(pagers: list[LexborNode]) -> int:
     for pager in pagers:
         for node in pager.css("span, strong, em, b"):
             text = _text(node)
-            if text.isdecimal() and node.css_first("a") is None:
+            if text.isdecimal() and len(text) <= _MAX_DIGITS and node.css_first("a") is None:
                 return int(text)
     return 1
 

@@ -91,7 +91,10 @@ def prepare_file(path: Path) -> Path:
     its file whole (written aside, then renamed), which would put a plain file in its place."""
     try:
         if path.is_symlink():
-            path = path.resolve()
+            try:
+                path = path.resolve()  # a link to a file not made yet is fine: it gets made
+            except RuntimeError:  # a loop (Python 3.13 raises OSError ELOOP: handled below)
+                raise UsageError(f"cannot write {path}: a loop of symbolic links") from None
         if path.is_dir():
             raise UsageError(f"cannot write {path}: it is a folder")
         if path.exists() and not path.is_file():

@@ -298,7 +298,7 @@ class Fetcher:
             with self._client.stream("GET", url, headers=headers) as response:
                 status = response.status_code
                 length = response.headers.get("content-length", "")
-                if length.isdecimal() and int(length) > s.max_body:
+                if length.isdecimal() and (len(length) > 18 or int(length) > s.max_body):
                     raise LimitExceeded(
                         f"{url}: Content-Length {int(length)} exceeds the {s.max_body} byte limit",
                         url=url,
