@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,16 @@ def test_a_front_or_archive_page_is_not_archived_as_a_thread(
     assert result.code == 5 and "is a list of" in result.err and "not a thread" in result.err
     db = sqlite3.connect(data_dir / "archiver.db")
     assert db.execute("select count(*) from thread").fetchone()[0] == 0
+
+
+def test_rel_next_on_a_later_page_without_canonical_link_still_counts() -> None:
+    """Page 2 with no canonical/og:url (so the thread URL is read as page 2's own) and a pager
+    of a class we do not know: its rel="next" to page 3 is still this thread's."""
+    base = "https://www.moonofalabama.org" + MOA_PATH.removesuffix(".html")
+    page2 = (MOA / "paged" / "syria-is-the-isis-attack-on-abu-kamal-part-of-a-us-plan" / "comments"
+             / "page" / "2" / "index.html").read_text(encoding="utf-8")
+    html = re.sub(r'<link rel="canonical"[^>]*>|<meta property="og:url"[^>]*>', "", page2)
+    html = html.replace('class="comments-nav pager-inline"', 'class="other"')
+    html = html.replace("</body>", f'<a rel="next" href="{base}/comments/page/3/">more</a></body>')
+    page = typepad.parse_page(html, base + "/comments/page/2/")
+    assert page.next_page_url == base + "/comments/page/3/"

@@ -286,7 +286,9 @@ def _same_thread(target: str, thread_url: str) -> bool:
     there, here = urlsplit(target), urlsplit(thread_url)
     if there.netloc.lower() != here.netloc.lower():
         return False
-    stem = here.path.rsplit(".", 1)[0] if "." in here.path.rsplit("/", 1)[-1] else here.path
+    # thread_url may be a later comment page itself (no canonical link): its post's stem
+    post = here.path.split("/comments/", 1)[0]
+    stem = post.rsplit(".", 1)[0] if "." in post.rsplit("/", 1)[-1] else post
     return there.path == here.path or there.path.startswith(stem.rstrip("/") + "/")
 
 
