@@ -300,7 +300,7 @@ class Fetcher:
                 length = response.headers.get("content-length", "")
                 if length.isdecimal() and (len(length) > 18 or int(length) > s.max_body):
                     raise LimitExceeded(
-                        f"{url}: Content-Length {int(length)} exceeds the {s.max_body} byte limit",
+                        f"{url}: Content-Length {length[:20]} exceeds the {s.max_body} byte limit",
                         url=url,
                         status=status,
                     )
