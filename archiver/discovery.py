@@ -203,18 +203,10 @@ class Discoverer:
         state = repo.url_state(session, url)
         session.commit()
         captures: list[Capture] = []
-
-        def record(result: FetchResult) -> None:
-            captures.append(repo.save_capture(session, result))
-            session.commit()  # the raw exchange is safe before anything parses it
-
-        def record_robots(result: FetchResult) -> None:
-            repo.save_capture(session, result)
-            session.commit()
-
         result = self.fetcher.fetch(
-            url, etag=state.etag, last_modified=state.last_modified, record=record,
-            record_robots=record_robots,
+            url, etag=state.etag, last_modified=state.last_modified,
+            record=repo.capture_recorder(session, captures),
+            record_robots=repo.capture_recorder(session),
         )
         if not captures:
             captures.append(repo.save_capture(session, result))

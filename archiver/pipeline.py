@@ -108,22 +108,13 @@ class ThreadArchiver:
             state = repo.url_state(session, page_url)
         session.commit()  # hold no write transaction while the network is read (other workers)
         captures: list[Capture] = []
-
-        def record(result: FetchResult) -> None:
-            captures.append(repo.save_capture(session, result))
-            session.commit()  # the raw exchange is safe before anything parses it
-
-        def record_robots(result: FetchResult) -> None:
-            repo.save_capture(session, result)  # the robots.txt that let us in, tied to no thread
-            session.commit()
-
         try:
             result = self.fetcher.fetch(
                 page_url,
                 etag=state.etag if conditional else None,
                 last_modified=state.last_modified if conditional else None,
-                record=record,
-                record_robots=record_robots,
+                record=repo.capture_recorder(session, captures),
+                record_robots=repo.capture_recorder(session),  # tied to no thread
             )
         except FetchError as exc:
             state.failures += 1

@@ -7,7 +7,7 @@ CommentVersion, a comment missing upstream gets ``removed_at`` and is never dele
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -315,6 +315,21 @@ def count_current_comments(session: Session, thread_id: int) -> int:
         .select_from(Comment)
         .where(Comment.thread_id == thread_id, col(Comment.removed_at).is_(None))
     ).one()
+
+
+def capture_recorder(
+    session: Session, into: list[Capture] | None = None
+) -> Callable[[FetchResult], None]:
+    """A fetcher's record callback: stores each exchange as a Capture and commits at once (the
+    raw exchange is safe before anything parses it); appends the rows to into, if given."""
+
+    def record(result: FetchResult) -> None:
+        capture = save_capture(session, result)
+        session.commit()
+        if into is not None:
+            into.append(capture)
+
+    return record
 
 
 def save_capture(
