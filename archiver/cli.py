@@ -55,8 +55,11 @@ def _silence_stdout() -> None:
         pass
 
 
-def command(func: Callable[P, R]) -> Callable[P, R]:
-    """Register a command whose errors become one readable line and an exit code."""
+def command(
+    func: Callable[P, R], on: typer.Typer | None = None, name: str | None = None
+) -> Callable[P, R]:
+    """Register a command (on app, or the sub-app on) whose errors become one readable line and
+    an exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -79,7 +82,7 @@ def command(func: Callable[P, R]) -> Callable[P, R]:
             message = f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)"
             raise fail(message, 1) from None
 
-    app.command()(wrapper)
+    (on or app).command(name)(wrapper)
     return wrapper
 
 
@@ -240,6 +243,57 @@ def run_scheduler(
 
 run_scheduler.__name__ = "run"  # the command is `archiver run`; `run` is the entry point below
 run_scheduler = command(run_scheduler)
+
+
+db_app = typer.Typer(help="The database's schema: show its revision, upgrade it.")
+app.add_typer(db_app, name="db")
+
+
+@db_app.callback(invoke_without_command=True)
+def _db(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:  # a bare `archiver db` shows its help, as `archiver` does
+        print(ctx.get_help())
+        raise typer.Exit(2)
+
+
+def db_upgrade() -> None:
+    """Bring the database's schema to the newest revision (every command does this on open)."""
+    from archiver.store.db import _shown_url
+
+    settings = State.settings()
+    store = Store(settings.db_url)
+    store.close()
+    done = store.schema
+    where = _shown_url(settings.db_url)
+    if done.changed:
+        print(f"Upgraded {where} from {done.before or 'no revision'} to {done.after}")
+    else:
+        print(f"{where} is up to date ({done.after})")
+
+
+def db_current() -> None:
+    """Show the revision the database's schema is at (changes nothing)."""
+    from archiver.store.db import schema_state
+    from archiver.store.migrations import HEAD
+
+    revision, tables = schema_state(State.settings().db_url)
+    if revision == HEAD:
+        print(f"{revision} (head)")
+    elif revision is None:
+        what = "tables of archiver 0.1.0" if tables else "an empty database"
+        print(f"no revision: {what}; run: archiver db upgrade")
+    else:
+        from archiver.store.migrations.run import known
+
+        if known(revision):
+            print(f"{revision} (behind {HEAD}); run: archiver db upgrade")
+        else:
+            print(f"{revision} (unknown to this archiver, which knows up to {HEAD}:"
+                  " written by a newer archiver)")
+
+
+command(db_upgrade, db_app, "upgrade")
+command(db_current, db_app, "current")
 
 
 @command

@@ -1,4 +1,5 @@
-"""Open the database: a SQLite file under the data dir by default, or any SQLAlchemy URL."""
+"""Open the database: a SQLite file under the data dir by default, or any SQLAlchemy URL; its
+schema is brought up to date on open (archiver/store/migrations)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from archiver.errors import ConfigError
+from archiver.errors import ArchiverError, ConfigError, UsageError
 from archiver.store import models  # noqa: F401  (registers the tables)
+from archiver.store.migrations import Upgrade, ensure_schema
 
 
 def default_database_url(data_dir: Path) -> str:
@@ -54,14 +56,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Store:
-    """The database behind one archive: an engine plus sessions; creates tables on open."""
+    """The database behind one archive: an engine plus sessions. Opening it migrates its schema
+    to the newest revision (a new database gets every table; one written by 0.1.0 is adopted)."""
 
     def __init__(self, database_url: str) -> None:
         self.url = database_url
         try:
             self.engine: Engine = self._create_engine(database_url)
-            SQLModel.metadata.create_all(self.engine)
         except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
+            raise _open_error(database_url, exc) from exc
+        try:
+            self.schema: Upgrade = ensure_schema(self.engine)
+        except ArchiverError:
+            self.engine.dispose()
+            raise
+        except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
+            self.engine.dispose()
             raise _open_error(database_url, exc) from exc
 
     @staticmethod
@@ -82,3 +92,28 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def schema_state(database_url: str) -> tuple[str | None, bool]:
+    """The revision a database records and whether it holds any table, read without changing
+    anything (`archiver db current`)."""
+    from sqlalchemy import inspect
+
+    from archiver.store.migrations import read_revision
+
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise UsageError(f"no database at {path} (any archiver command creates it)")
+    try:
+        engine = Store._create_engine(database_url)
+    except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
+        raise _open_error(database_url, exc) from exc
+    try:
+        revision = read_revision(engine)
+        tables = revision is not None or bool(inspect(engine).get_table_names())
+    except (SQLAlchemyError, OSError) as exc:
+        raise _open_error(database_url, exc) from exc
+    finally:
+        engine.dispose()
+    return revision, tables
