@@ -25,6 +25,7 @@ from archiver.fetch import Fetcher, FetchResult
 from archiver.store import repo
 from archiver.store.db import Store
 from archiver.store.models import Capture, DiscoveredUrl, SiteCheck, UrlState
+from archiver.urls import normalise_url
 
 log = logging.getLogger("archiver.discovery")
 
@@ -261,15 +262,21 @@ class Discoverer:
         self, session: Session, site: SiteConfig, links: list[Found], source: str,
         report: DiscoveryReport, now: datetime,
     ) -> tuple[int, bool]:
-        """Queue the unknown links; (how many were new and in range, whether the cap is hit)."""
+        """Queue the unknown links, in their normalised form (a link with tracking parameters
+        or to a comment is its thread); (how many were new and in range, whether the cap is hit)."""
         d = site.discovery
         fresh = 0
         for link in links:
             report.listed += 1
             if d.max_threads is not None and len(report.queued) >= d.max_threads:
                 return fresh, True
-            if self.is_known(session, link.url):
+            try:
+                url = normalise_url(link.url)
+            except ValueError:  # a feed may list anything (mailto:, ftp:): no thread to archive
                 continue
+            if self.is_known(session, url) or (url != link.url
+                                                and self.is_known(session, link.url)):
+                continue  # (the URL as listed: queued by a version that did not normalise)
             if d.since is not None:
                 when = link.newest_possible()
                 if when is not None and when < d.since:
@@ -277,13 +284,13 @@ class Discoverer:
             fresh += 1
             session.add(
                 DiscoveredUrl(
-                    url=link.url, site=site.name, source_url=source, title=link.title[:500],
+                    url=url, site=site.name, source_url=source, title=link.title[:500],
                     published_at=link.published_at, found_at=now, state="queued",
                     next_attempt_at=now,
                 )
             )
             session.commit()
-            report.queued.append(link.url)
+            report.queued.append(url)
         capped = d.max_threads is not None and len(report.queued) >= d.max_threads
         return fresh, capped
 

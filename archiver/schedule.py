@@ -36,6 +36,7 @@ from archiver.pipeline import ThreadArchiver
 from archiver.store import repo
 from archiver.store.db import Store
 from archiver.store.models import DiscoveredUrl, Heartbeat, Site, SiteCheck, Thread
+from archiver.urls import normalise_url
 
 log = logging.getLogger("archiver.schedule")
 
@@ -110,6 +111,14 @@ def next_discovery(site: SiteConfig, timezone: str, now: datetime) -> datetime |
 # -- work --------------------------------------------------------------------------------------
 
 
+def url_key(url: str) -> str:
+    """A thread URL as work is told apart: its normalised form (the URL itself if it has none)."""
+    try:
+        return normalise_url(url)
+    except ValueError:
+        return url
+
+
 @dataclass(slots=True)
 class WorkItem:
     """One thread to archive: a new URL from the queue, or a refresh of a known thread."""
@@ -122,7 +131,7 @@ class WorkItem:
 
     @property
     def key(self) -> str:
-        return self.url
+        return url_key(self.url)
 
 
 @dataclass(slots=True)
@@ -228,7 +237,8 @@ class Runner:
         for thread in rows:
             queued = session.exec(
                 select(DiscoveredUrl.id).where(
-                    DiscoveredUrl.url == thread.url, DiscoveredUrl.state == "queued"
+                    col(DiscoveredUrl.url).in_({thread.url, url_key(thread.url)}),
+                    DiscoveredUrl.state == "queued",
                 )
             ).first()
             if queued is not None:
@@ -261,7 +271,7 @@ class Runner:
             ).all()
             for entry in queued:
                 site = self.settings.site_named(entry.site)
-                if entry.url in exclude or (site is not None and not site.enabled):
+                if url_key(entry.url) in exclude or (site is not None and not site.enabled):
                     continue
                 items.append(WorkItem("new", entry.url, site.platform if site else "auto",
                                       discovered_id=entry.id))
@@ -274,7 +284,7 @@ class Runner:
                 .order_by(col(Thread.next_due_at))
             ).all()
             for thread, platform in due:
-                if thread.url in exclude or not self._site_enabled(thread.url):
+                if url_key(thread.url) in exclude or not self._site_enabled(thread.url):
                     continue
                 items.append(WorkItem("refresh", thread.url, platform or "auto",
                                       thread_id=thread.id))

@@ -174,3 +174,38 @@ def test_known_threads_are_not_queued(tmp_path: Path, cli) -> None:  # type: ign
         disc, settings = _discoverer(config, tmp_path)
         report = disc.discover(settings.sites[0])
         assert report.queued == [server.url(p) for p in exp["atom-3.xml"][1:]]
+
+
+def test_a_thread_listed_under_several_urls_is_queued_once_normalised(
+    tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 10: a feed linking a post with tracking parameters, an upper-case scheme and host,
+    or a comment permalink queues the post once, in its normalised form; a post archived
+    already is known whatever form the feed gives."""
+    cid = "6a00e552000000000100010000200c"
+    posts = [p["path"] for p in expected(BLOG)["posts"]]
+    with serve(BLOG) as server:
+        upper = server.base_url.replace("http://", "HTTP://")
+        links = [
+            server.url(posts[1]) + "?utm_source=rss&utm_medium=feed",
+            upper + posts[1],
+            server.url(posts[1]) + f"?cid={cid}#comment-{cid}",
+            server.url(posts[1]) + "#comments",
+            server.url(posts[2]) + "?page=2&fbclid=abc",
+            server.url(posts[0]) + "?utm_campaign=x",  # archived below
+            "mailto:editor@example.org",
+        ]
+        items = "".join(f"<item><title>t{i}</title><link>{link}</link></item>"
+                        for i, link in enumerate(links))
+        server.set_page("/feed.rss", f'<?xml version="1.0"?><rss version="2.0"><channel>'
+                        f"<title>b</title>{items}</channel></rss>".replace("&", "&amp;")
+                        .replace("&amp;lt;", "&lt;"), content_type="application/rss+xml")
+        config = site_config(server, tmp_path / "d", feed="/feed.rss")
+        (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
+        assert cli("-c", str(tmp_path / "archiver.toml"), "archive",
+                   server.url(posts[0])).code == 0
+        disc, settings = _discoverer(config, tmp_path)
+        report = disc.discover(settings.sites[0])
+    assert report.errors == []
+    assert report.queued == [server.url(posts[1]), server.url(posts[2]) + "?page=2"]
+    assert _queue(tmp_path / "d" / "archiver.db") == [(u, "queued") for u in report.queued]
