@@ -78,6 +78,15 @@ def request_url(url: str) -> str:
     return wire
 
 
+def as_sent(url: str) -> str:
+    """request_url(url), or url unchanged when it is no URL we would fetch (recorded as it was
+    rather than lost)."""
+    try:
+        return request_url(url)
+    except ValueError:
+        return url
+
+
 def _escapes(text: str) -> str:
     """Percent-escapes with upper-case hex; escaped unreserved characters decoded."""
 

@@ -96,6 +96,8 @@ def test_normalising_twice_changes_nothing(case: tuple[str, list[tuple[str, str]
     url, _ = case
     once = normalise_url(url)
     assert normalise_url(once) == once
+    sent = request_url(url)
+    assert request_url(sent) == sent
 
 
 @PROPERTY

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from archiver.errors import UsageError
 from archiver.store import repo
 from archiver.store.models import Capture, Comment, CommentVersion, Site, Thread, ThreadVersion
+from archiver.urls import normalise_url, request_url
 
 BATCH = 500  # rows fetched at a time by the streaming reads
 T = TypeVar("T")
@@ -110,6 +111,22 @@ def matching_site_ids(
     return ids
 
 
+def find_thread(session: Session, url: str) -> Thread | None:
+    """The archived thread this URL leads to, whichever form it was typed in (upper-case scheme,
+    tracking parameters, a comment permalink...): looked up by its normalised form first, then
+    as sent on the wire and as typed (stores written before normalisation keep those).
+    UsageError for anything but an http(s) URL."""
+    try:
+        candidates = [normalise_url(url), request_url(url), url.strip()]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for candidate in dict.fromkeys(candidates):
+        thread = repo.find_thread(session, candidate)
+        if thread is not None:
+            return thread
+    return None
+
+
 @dataclass(slots=True)
 class Resolved:
     """A selection checked against the store: the SQL condition on Thread it stands for."""
@@ -127,7 +144,7 @@ def resolve(session: Session, selection: Selection) -> Resolved:
     with a readable message."""
     conditions: list[Any] = []
     if selection.url is not None:
-        thread = repo.find_thread(session, selection.url)
+        thread = find_thread(session, selection.url)
         if thread is None:
             raise UsageError(
                 f"{selection.url} has not been archived (run: archiver archive {selection.url})"

@@ -1,5 +1,6 @@
 """WACZ export (WACZ 1.1.1): the WARC export zipped with a CDXJ index, pages.jsonl listing every
-thread page, and datapackage.json (+ datapackage-digest.json) with sha256 digests.
+thread page once (one entry per comment page, however many URLs reached it), and
+datapackage.json (+ datapackage-digest.json) with sha256 digests.
 
 The index is made by cdxj-indexer, the indexer behind the `wacz` tool and pywb; it leaves out
 304 (server-not-modified) revisits, so replay lands on full responses. WARCs and the index are
@@ -57,9 +58,10 @@ def _page_writer(pages: TextIO, counter: list[int]) -> warc.PageCallback:
         title = thread.title or thread.url
         if capture.page_number and capture.page_number > 1:
             title = f"{title} (comments page {capture.page_number})"
+        url = warc.target_uri(capture.url)  # the WARC-Target-URI of the page's response
         page = {
-            "id": hashlib.sha256(f"{capture.url} {date}".encode()).hexdigest()[:24],
-            "url": capture.url,
+            "id": hashlib.sha256(f"{url} {date}".encode()).hexdigest()[:24],
+            "url": url,
             "ts": date,
             "title": title,
         }

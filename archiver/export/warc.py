@@ -6,6 +6,8 @@ the same URL in the same export becomes an identical-payload-digest revisit; a 3
 server-not-modified revisit of the last full response for its URL. Transfer-Encoding is dropped
 from the recorded headers (the body is stored de-chunked); Content-Encoding is kept with the body
 still encoded. Files roll over at a size limit; a request/response pair never straddles files.
+WARC-Target-URI is the URL as requested on the wire (lower-case scheme and host, no #fragment),
+whatever form the capture was asked for in.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from archiver.export.selection import (
 )
 from archiver.store import repo
 from archiver.store.models import Capture, Thread
+from archiver.urls import as_sent, normalise_url
 
 DEFAULT_MAX_SIZE = 1_000_000_000  # bytes: start a new file once one reaches this size
 WARC_VERSION = "1.1"
@@ -209,6 +212,12 @@ def _headers(date: str) -> dict[str, str]:
             "WARC-Date": date}
 
 
+def target_uri(url: str) -> str:
+    """A capture's URL as it was requested on the wire (stores written before the fetcher
+    recorded it so keep the URL as typed: HTTP://, #fragment)."""
+    return as_sent(url)
+
+
 def _request_target(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     target = parts.path or "/"
@@ -219,7 +228,7 @@ def _request_target(url: str) -> tuple[str, str]:
 
 def request_headers(capture: Capture) -> StatusAndHeaders:
     """The request as sent: method, target, HTTP version, headers in order."""
-    target, host = _request_target(capture.url)
+    target, host = _request_target(target_uri(capture.url))
     headers = [(str(k), str(v)) for k, v in (capture.request_headers or [])]
     if not any(k.lower() == "host" for k, _ in headers):
         headers.insert(0, ("Host", host))
@@ -237,6 +246,41 @@ def response_headers(capture: Capture) -> StatusAndHeaders:
     return StatusAndHeaders(statusline, headers, protocol=capture.http_version or "HTTP/1.1")
 
 
+def _normalised(url: str) -> str:
+    try:
+        return normalise_url(url)
+    except ValueError:
+        return url
+
+
+class _Pages:
+    """The pages of one thread a replay tool lists (WACZ pages.jsonl): one per comment page
+    however many URLs reached it. The first page is the thread's canonical URL when a response
+    to it was written (else the latest URL that reached it); each page's latest full response."""
+
+    def __init__(self, thread: Thread) -> None:
+        self.canonical = target_uri(thread.url)
+        self.pages: dict[object, tuple[Capture, str, bool]] = {}  # in first-seen order
+
+    def add(self, capture: Capture, date: str) -> None:
+        number = capture.page_number
+        key: object = number
+        if number is None:  # a page never parsed: known by its URL alone
+            key = _normalised(capture.url)
+            if key == _normalised(self.canonical):
+                key = number = 1
+        preferred = number in (None, 1) and target_uri(capture.url) == self.canonical
+        held = self.pages.get(key)
+        if held is None or preferred or not held[2]:
+            self.pages[key] = (capture, date, preferred)
+
+    def chosen(self) -> list[tuple[Capture, str]]:
+        order = list(self.pages)
+        ranked = sorted(order, key=lambda k: (
+            (0, k, 0) if isinstance(k, int) else (1, 0, order.index(k))))
+        return [self.pages[k][:2] for k in ranked]
+
+
 class WarcExporter:
     """Writes the selected threads' captures (and metadata) through a RollingWriter."""
 
@@ -252,25 +296,26 @@ class WarcExporter:
         """Write one capture as response (or revisit) + request. Returns the response written,
         if it was a full response."""
         writer = self.out.writer()
+        url = target_uri(capture.url)
         date = warc_date(capture.fetched_at)
         digest = capture.body_sha256 or ""
         http = response_headers(capture)
         written: Original | None = None
-        if capture.status == 304 and capture.url in latest:
-            original = latest[capture.url]
+        if capture.status == 304 and url in latest:
+            original = latest[url]
             record = writer.create_warc_record(
-                capture.url, "revisit", http_headers=http, warc_headers_dict=_headers(date)
+                url, "revisit", http_headers=http, warc_headers_dict=_headers(date)
             )
             record.rec_headers.add_header("WARC-Profile", NOT_MODIFIED_PROFILE)
             record.rec_headers.add_header("WARC-Refers-To", original.record_id)
-            record.rec_headers.add_header("WARC-Refers-To-Target-URI", capture.url)
+            record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
             record.rec_headers.add_header("WARC-Refers-To-Date", original.date)
             record.rec_headers.add_header("WARC-Payload-Digest", original.payload_digest)
             self.report.revisits += 1
-        elif digest and (capture.url, digest) in originals:
-            original = originals[(capture.url, digest)]
+        elif digest and (url, digest) in originals:
+            original = originals[(url, digest)]
             record = writer.create_revisit_record(
-                capture.url, original.payload_digest, capture.url, original.date,
+                url, original.payload_digest, url, original.date,
                 http_headers=http, warc_headers_dict=_headers(date),
             )
             record.rec_headers.add_header("WARC-Refers-To", original.record_id)
@@ -278,7 +323,7 @@ class WarcExporter:
         else:
             body = repo.blob_bytes(self.session, capture.body_sha256)
             record = writer.create_warc_record(
-                capture.url, "response", payload=io.BytesIO(body), length=len(body),
+                url, "response", payload=io.BytesIO(body), length=len(body),
                 http_headers=http, warc_headers_dict=_headers(date),
             )
             del body
@@ -289,10 +334,10 @@ class WarcExporter:
             payload_digest = record.rec_headers.get_header("WARC-Payload-Digest")
             written = Original(response_id, date, payload_digest)
             if digest:
-                originals.setdefault((capture.url, digest), written)
-            latest[capture.url] = written
+                originals.setdefault((url, digest), written)
+            latest[url] = written
         request = writer.create_warc_record(
-            capture.url, "request", http_headers=request_headers(capture),
+            url, "request", http_headers=request_headers(capture),
             warc_headers_dict={**_headers(date), "WARC-Concurrent-To": response_id},
         )
         self.out.write(request)
@@ -303,14 +348,15 @@ class WarcExporter:
     def thread(self, thread: Thread) -> None:
         originals: dict[tuple[str, str], Original] = {}
         latest: dict[str, Original] = {}
-        seen_pages: set[str] = set()
+        pages = _Pages(thread)
         for capture in iter_thread_captures(self.session, thread.id or 0):
             written = self._pair(capture, originals, latest)
-            if (written is not None and self.on_page is not None and capture.status == 200
-                    and capture.url not in seen_pages):
-                seen_pages.add(capture.url)
-                self.on_page(thread, capture, written.date)
-        self._metadata(thread, latest.get(thread.url))
+            if written is not None and capture.status == 200:
+                pages.add(capture, written.date)
+        if self.on_page is not None:
+            for capture, date in pages.chosen():
+                self.on_page(thread, capture, date)
+        self._metadata(thread, latest.get(target_uri(thread.url)))
         self.report.threads += 1
 
     def _metadata(self, thread: Thread, page: Original | None) -> None:
@@ -339,10 +385,10 @@ class WarcExporter:
         latest: dict[str, Original] = {}
         current_url = None
         for capture in iter_unlinked_captures(self.session):
-            if capture.url != current_url:
+            if target_uri(capture.url) != current_url:
                 originals.clear()
                 latest.clear()
-                current_url = capture.url
+                current_url = target_uri(capture.url)
             self._pair(capture, originals, latest)
 
 

@@ -29,6 +29,7 @@ from archiver.fetch.retry import (
 )
 from archiver.fetch.robots import RobotsCache, RobotsRules
 from archiver.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
+from archiver.urls import as_sent
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -289,6 +290,7 @@ class Fetcher:
     def _exchange(self, url: str, headers: dict[str, str], attempt: int) -> FetchResult:
         """One GET, body streamed raw under the size and time limits. Raises Transient."""
         s = self.settings
+        url = as_sent(url)  # the exchange's URL as httpx sends it: no #fragment, http:// not HTTP://
         started = time.monotonic()
         fetched_at = datetime.now(UTC).replace(tzinfo=None)
         received = 0
