@@ -386,6 +386,7 @@ _FETCH_MINIMUMS: dict[str, float] = {
     "max_attempts": 1, "max_concurrency": 1, "per_host_concurrency": 1, "max_body": 1,
     "max_decoded_body": 1, "max_ratio": 1, "slowdown_factor": 1,
     "connect_timeout": 0.001, "read_timeout": 0.001, "total_timeout": 0.001,
+    "url_budget": 0.001,
 }
 
 
