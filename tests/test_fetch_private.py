@@ -121,6 +121,22 @@ def test_a_dns_answer_that_changes_is_checked_when_connecting(
     assert secret.requests() == []
 
 
+def test_a_first_host_that_rebinds_to_loopback_is_refused(secret: FaultServer) -> None:
+    """Asked for directly, a name that looked public when the fetch began but answers loopback
+    when connecting is refused too: a local URL is allowed only when it is local from the start."""
+    answers = iter([["127.0.0.2"], ["127.0.0.1"]])
+    settings = FetchSettings(delay=0, public_networks=PUBLIC, respect_robots=False)
+    with Fetcher(settings, resolver=lambda host, port: next(answers)) as fetcher:
+        with pytest.raises(PrivateAddressRefused) as info:
+            fetcher.fetch(f"http://rebind.test:{secret.port}/secret")
+    assert str(info.value) == (
+        f"refused: rebind.test:{secret.port} resolved to a public address, then to a private"
+        " address 127.0.0.1 (loopback) when connecting (DNS rebinding?); nothing was fetched"
+        " from it"
+    )
+    assert secret.requests() == []
+
+
 def test_of_a_public_and_a_private_answer_only_the_public_address_is_connected_to(
     public: FaultServer,
 ) -> None:

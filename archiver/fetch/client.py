@@ -267,6 +267,7 @@ class Fetcher:
         budget: _Budget,
     ) -> FetchResult:
         s = self.settings
+        budget.exhausted = False  # (a robots.txt read on the way may have run into it)
         if budget.left <= 0:
             raise FetchError(
                 f"gave up on {url} before asking: its {budget.limit:g} s budget was spent on"

@@ -140,8 +140,8 @@ class Guard:
         if state is None:
             return
         state.url = url
-        if not state.public_only:
-            return
+        if not state.public_only or host_key(url) == host_key(state.first_url):
+            return  # the first host was looked up already; its connections are checked
         host, port = self._host_port(url)
         try:
             addresses = self._resolve(host, port)
