@@ -211,11 +211,17 @@ def test_address_kinds(ip: str, kind: str | None) -> None:
     assert AddressPolicy().kind(ip) == kind
 
 
-def test_public_networks_setting_is_checked(public: FaultServer) -> None:
+def test_public_networks_setting_is_checked() -> None:
+    from archiver.config import load_settings
     from archiver.errors import ConfigError
 
     with pytest.raises(ConfigError, match="fetch.public_networks: 'nonsense' is not a network"):
         Fetcher(FetchSettings(public_networks="127.0.0.2/32, nonsense"))
+    env = {"ARCHIVER_FETCH_PUBLIC_NETWORKS": "127.0.0.2/32 nonsense"}
+    with pytest.raises(ConfigError, match="ARCHIVER_FETCH_PUBLIC_NETWORKS: 'nonsense' is not a"):
+        load_settings(None, env)
+    ok = load_settings(None, {"ARCHIVER_FETCH_PUBLIC_NETWORKS": "127.0.0.2/32, 10.9.0.0/16"})
+    assert ok.fetch.public_networks == "127.0.0.2/32, 10.9.0.0/16"
 
 
 # -- through the CLI, into a real store ------------------------------------------------------

@@ -15,7 +15,7 @@ from urllib.parse import urldefrag, urljoin
 import httpx
 import tenacity
 
-from archiver.errors import FetchError
+from archiver.errors import ConfigError, FetchError
 from archiver.fetch.charset import choose_encoding
 from archiver.fetch.deadline import Deadlines
 from archiver.fetch.deadline import install as install_deadline
@@ -118,7 +118,11 @@ class Fetcher:
         attempt; resolver (host, port) -> addresses is the DNS lookup (injectable for tests)."""
         self.settings = s = settings or FetchSettings()
         self.on_retry = on_retry
-        self.guard = Guard(AddressPolicy(parse_networks(s.public_networks)), resolver)
+        try:
+            networks = parse_networks(s.public_networks)
+        except ValueError as exc:
+            raise ConfigError(f"fetch.public_networks: {exc}") from None
+        self.guard = Guard(AddressPolicy(networks), resolver)
         self._client = httpx.Client(
             headers={
                 "User-Agent": s.user_agent,

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from archiver.errors import ConfigError, FetchError
+from archiver.errors import FetchError
 from archiver.fetch.deadline import SocketOption
 from archiver.fetch.politeness import host_key
 
@@ -35,15 +35,13 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:
-    """Networks from "127.0.0.2/32, 10.1.0.0/16" (commas or spaces); ConfigError if one is bad."""
+    """Networks from "127.0.0.2/32, 10.1.0.0/16" (commas or spaces); ValueError if one is bad."""
     networks = []
     for item in text.replace(",", " ").split():
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError as exc:
-            raise ConfigError(
-                f"fetch.public_networks: {item!r} is not a network ({exc})"
-            ) from None
+            raise ValueError(f"{item!r} is not a network ({exc})") from None
     return tuple(networks)
 
 
