@@ -131,7 +131,14 @@ def archive(
         console.print(f"[yellow]warning:[/] robots.txt ignored for {url} (--ignore-robots)",
                       highlight=False, soft_wrap=True)
     store = Store(settings.db_url)
-    with Fetcher(settings.fetch) as fetcher, Progress(
+
+    def on_retry(attempt: int, attempts: int, wait: float, why: str) -> None:
+        console.print(f"attempt {attempt} of {attempts} in {round(wait, 1):g} s: {escape(why)}",
+                      highlight=False, soft_wrap=True)
+
+    # Retries show on a terminal; piped, stderr keeps to the one error line (-v logs them).
+    retries = on_retry if console.is_terminal else None
+    with Fetcher(settings.fetch, on_retry=retries) as fetcher, Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True,
         disable=not console.is_terminal,
     ) as progress:

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from archiver import __version__
 from archiver.errors import ConfigError
 from archiver.fetch import FetchSettings
+from archiver.fetch.guard import parse_networks
 from archiver.store.db import default_database_url
 
 UTC = dt.UTC
@@ -386,6 +387,7 @@ _FETCH_MINIMUMS: dict[str, float] = {
     "max_attempts": 1, "max_concurrency": 1, "per_host_concurrency": 1, "max_body": 1,
     "max_decoded_body": 1, "max_ratio": 1, "slowdown_factor": 1,
     "connect_timeout": 0.001, "read_timeout": 0.001, "total_timeout": 0.001,
+    "url_budget": 0.001,
 }
 
 
@@ -634,6 +636,12 @@ def load_settings(config_path: Path | None = None, env: dict[str, str] | None = 
         value = _as(kind, src, minimum=minimum)
         if key == "contact":
             contact = value.strip()
+        elif key == "public_networks":
+            try:
+                parse_networks(value)
+            except ValueError as exc:
+                raise src.fail(str(exc)) from None
+            settings.fetch.public_networks = value
         else:
             setattr(settings.fetch, key, value)
         if key == "user_agent" and not value.strip():

@@ -199,9 +199,12 @@ class _Handler(socketserver.BaseRequestHandler):
 
 
 class FaultServer:
-    """Serves routes on 127.0.0.1:<free port> in threads. Use as a context manager."""
+    """Serves routes on 127.0.0.1:<free port> in threads (or on another loopback address, e.g.
+    127.0.0.2 standing for a public host). Use as a context manager."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.clock = clock
         self.routes: dict[str, Handler | list[Response]] = {}
         self.log: list[Request] = []
@@ -210,10 +213,10 @@ class FaultServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._counts: dict[str, int] = {}
-        self._server = _TCPServer(("127.0.0.1", 0), _Handler)
+        self._server = _TCPServer((host, port), _Handler)
         self._server.owner = self
         self.port = self._server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )

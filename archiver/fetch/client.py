@@ -6,17 +6,21 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urldefrag, urljoin
 
 import httpx
 import tenacity
 
-from archiver.errors import FetchError
+from archiver.errors import ConfigError, FetchError
 from archiver.fetch.charset import choose_encoding
 from archiver.fetch.deadline import Deadlines
 from archiver.fetch.deadline import install as install_deadline
+from archiver.fetch.guard import AddressPolicy, Guard, Resolver, parse_networks, system_resolver
+from archiver.fetch.guard import install as install_guard
 from archiver.fetch.limits import LimitExceeded, check_url, decode_body
 from archiver.fetch.politeness import Politeness, host_key
 from archiver.fetch.result import FetchResult
@@ -44,6 +48,25 @@ log = logging.getLogger("archiver.fetch")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 2.3.1.2
 Record = Callable[[FetchResult], None]
+RetryCallback = Callable[[int, int, float, str], None]  # next attempt, of how many, wait, why
+
+
+@dataclass(slots=True)
+class _Budget:
+    """The time one fetch() may take across its attempts: seconds spent in exchanges and in
+    the waits between attempts (not in waiting for the host's turn)."""
+
+    limit: float
+    spent: float = 0.0
+    exhausted: bool = False
+
+    @property
+    def left(self) -> float:
+        return self.limit - self.spent
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt" if n == 1 else f"{n} attempts"
 
 
 def _pairs(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
@@ -85,8 +108,22 @@ def _describe(exc: httpx.HTTPError, url: str, received: int) -> str:
 class Fetcher:
     """A polite HTTP client. Thread-safe: per-host slots and delay, retries, robots.txt."""
 
-    def __init__(self, settings: FetchSettings | None = None) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings | None = None,
+        *,
+        on_retry: RetryCallback | None = None,
+        resolver: Resolver = system_resolver,
+    ) -> None:
+        """on_retry(attempt, max_attempts, wait, reason) is called before each wait for another
+        attempt; resolver (host, port) -> addresses is the DNS lookup (injectable for tests)."""
         self.settings = s = settings or FetchSettings()
+        self.on_retry = on_retry
+        try:
+            networks = parse_networks(s.public_networks)
+        except ValueError as exc:
+            raise ConfigError(f"fetch.public_networks: {exc}") from None
+        self.guard = Guard(AddressPolicy(networks), resolver)
         self._client = httpx.Client(
             headers={
                 "User-Agent": s.user_agent,
@@ -97,6 +134,7 @@ class Fetcher:
             follow_redirects=False,
             limits=httpx.Limits(max_connections=max(1, s.max_concurrency)),
         )  # no transport of ours: httpx then honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY
+        self.private_guard_installed = install_guard(self._client, self.guard)
         self._deadlines = Deadlines()
         self.total_timeout_enforced = install_deadline(self._client, self._deadlines)
         self.politeness = Politeness(s)
@@ -131,7 +169,8 @@ class Fetcher:
         (before the error is raised). A robots.txt read on the way goes to record_robots.
 
         Returns the final exchange for any non-retryable status (200, 304, 404...). Raises
-        RobotsDisallowed, or FetchError when retries run out or a limit is broken.
+        RobotsDisallowed, or FetchError when retries run out, the URL's time budget is spent
+        or a limit is broken (PrivateAddressRefused: led from a public address to a private one).
         """
         check_url(url)
         headers: dict[str, str] = {}
@@ -142,15 +181,29 @@ class Fetcher:
         outer = getattr(self._local, "record_robots", None)
         self._local.record_robots = record_robots
         try:
-            return self._follow(
-                url,
-                headers,
-                record,
-                check_robots=self.settings.respect_robots,
-                max_redirects=self.settings.max_redirects,
-            )
+            with self._budget(), self.guard.fetch(url):
+                return self._follow(
+                    url,
+                    headers,
+                    record,
+                    check_robots=self.settings.respect_robots,
+                    max_redirects=self.settings.max_redirects,
+                )
         finally:
             self._local.record_robots = outer
+
+    @contextmanager
+    def _budget(self) -> Iterator[_Budget]:
+        """The time budget of the fetch in progress on this thread (a new one if none is)."""
+        outer: _Budget | None = getattr(self._local, "budget", None)
+        if outer is not None:
+            yield outer
+            return
+        self._local.budget = budget = _Budget(self.settings.url_budget)
+        try:
+            yield budget
+        finally:
+            self._local.budget = None
 
     # -- redirects --------------------------------------------------------------------------
 
@@ -166,8 +219,10 @@ class Fetcher:
         chain: list[str] = []
         current = url
         while True:
+            self.guard.hop(current)  # before robots.txt: nothing is asked of a refused host
             if check_robots:
                 self.robots.check(current)
+                self.guard.at(current)
             # The caller stored its validators from the final response of this chain, so they
             # go with every hop: a thread behind a permanent redirect can still answer 304.
             result = self._with_retries(current, headers, record, url, chain)
@@ -204,13 +259,46 @@ class Fetcher:
         requested: str,
         chain: list[str],
     ) -> FetchResult:
+        with self._budget() as budget:
+            return self._retrying(url, headers, record, requested, chain, budget)
+
+    def _retrying(
+        self,
+        url: str,
+        headers: dict[str, str],
+        record: Record | None,
+        requested: str,
+        chain: list[str],
+        budget: _Budget,
+    ) -> FetchResult:
         s = self.settings
+        budget.exhausted = False  # (a robots.txt read on the way may have run into it)
+        if budget.left <= 0:
+            raise FetchError(
+                f"gave up on {url} before asking: its {budget.limit:g} s budget was spent on"
+                f" the requests before it (robots.txt, redirects; {budget.spent:.1f} s)",
+                url=url,
+            )
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            if self._retry.stop(state):
+                return True
+            if budget.spent + float(getattr(state, "upcoming_sleep", 0.0)) >= budget.limit:
+                budget.exhausted = True
+                return True
+            return False
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            wait = state.next_action.sleep if state.next_action is not None else 0.0
+            budget.spent += wait
+            self._before_sleep(state, wait)
+
         retrying = tenacity.Retrying(
             retry=self._retry.should_retry,
             wait=self._retry.wait,
-            stop=self._retry.stop,
+            stop=stop,
             sleep=s.sleep,
-            before_sleep=self._before_sleep,
+            before_sleep=before_sleep,
             reraise=False,
         )
         try:
@@ -218,7 +306,9 @@ class Fetcher:
                 with attempt:
                     number = attempt.retry_state.attempt_number
                     try:
-                        result = self._attempt(url, headers, number, requested, list(chain))
+                        result = self._attempt(
+                            url, headers, number, requested, list(chain), budget
+                        )
                     except FetchError as exc:
                         if record is not None and isinstance(exc.exchange, FetchResult):
                             record(exc.exchange)  # the bytes as received, though undecodable
@@ -230,42 +320,56 @@ class Fetcher:
         except tenacity.RetryError as err:
             last = err.last_attempt
             n = last.attempt_number
+            gave_up = f"gave up on {url} after {n} attempts"
+            if budget.exhausted:
+                gave_up = (f"gave up on {url} after {budget.spent:.1f} s"
+                           f" (budget {budget.limit:g} s, {_attempts(n)})")
             if last.failed:
                 exc = last.exception()
                 raise FetchError(
-                    f"gave up on {url} after {n} attempts: {exc}",
+                    f"{gave_up}: {exc}",
                     url=url,
                     status=getattr(exc, "status", None),
                 ) from exc
             bad: FetchResult = last.result()
             why = f"HTTP {bad.status} {bad.reason}".rstrip()
             asked = bad.header("Retry-After")
-            if n < s.max_attempts and asked:
+            if n < s.max_attempts and asked and not budget.exhausted:
                 why += f" (Retry-After {asked!r} is beyond our {s.max_retry_wait:.0f} s limit)"
-            raise FetchError(
-                f"gave up on {url} after {n} attempts: {why}", url=url, status=bad.status
-            ) from None
+            raise FetchError(f"{gave_up}: {why}", url=url, status=bad.status) from None
         return result
 
-    def _before_sleep(self, state: tenacity.RetryCallState) -> None:
+    def _before_sleep(self, state: tenacity.RetryCallState, wait: float) -> None:
         outcome = state.outcome
-        what = (
-            str(outcome.exception())
-            if outcome is not None and outcome.failed
-            else f"HTTP {outcome.result().status}"
-            if outcome is not None
-            else "?"
-        )
-        wait = state.next_action.sleep if state.next_action is not None else 0.0
-        log.debug("retrying in %.1f s (attempt %d failed: %s)", wait, state.attempt_number, what)
+        if outcome is None:
+            what = "?"
+        elif outcome.failed:
+            what = str(outcome.exception())
+        else:
+            failed: FetchResult = outcome.result()
+            what = f"HTTP {failed.status} {failed.reason}".rstrip()
+        upcoming, total = state.attempt_number + 1, self.settings.max_attempts
+        log.info("attempt %d of %d in %.1f s: %s", upcoming, total, wait, what)
+        if self.on_retry is not None:
+            self.on_retry(upcoming, total, wait, what)
 
     def _attempt(
-        self, url: str, headers: dict[str, str], number: int, requested: str, chain: list[str]
+        self,
+        url: str,
+        headers: dict[str, str],
+        number: int,
+        requested: str,
+        chain: list[str],
+        budget: _Budget,
     ) -> FetchResult:
         """One request in this host's slot; classify the outcome for retries and redirects."""
         host = host_key(url)
         with self.politeness.slot(host):
-            result = self._exchange(url, headers, number)
+            started = time.monotonic()
+            try:
+                result = self._exchange(url, headers, number, budget.left)
+            finally:
+                budget.spent += time.monotonic() - started
         result.requested_url = requested
         result.redirects = chain
         if result.status in SLOWDOWN_STATUSES:
@@ -287,15 +391,24 @@ class Fetcher:
 
     # -- one exchange -----------------------------------------------------------------------
 
-    def _exchange(self, url: str, headers: dict[str, str], attempt: int) -> FetchResult:
-        """One GET, body streamed raw under the size and time limits. Raises Transient."""
+    def _exchange(
+        self, url: str, headers: dict[str, str], attempt: int, budget_left: float
+    ) -> FetchResult:
+        """One GET, body streamed raw under the size and time limits (the response's, or what is
+        left of the URL's budget if less). Raises Transient."""
         s = self.settings
         url = as_sent(url)  # the exchange's URL as httpx sends it: no #fragment, http:// not HTTP://
+        limit = min(s.total_timeout, max(budget_left, 0.001))
+        too_long = (
+            f"response took longer than {s.total_timeout:g} s"
+            if limit >= s.total_timeout
+            else f"response cut when the URL's {s.url_budget:g} s budget ran out"
+        )
         started = time.monotonic()
         fetched_at = datetime.now(UTC).replace(tzinfo=None)
         received = 0
         status: int | None = None
-        self._deadlines.set(s.total_timeout)  # headers and body, whatever the server's pace
+        self._deadlines.set(limit)  # headers and body, whatever the server's pace
         try:
             with self._client.stream("GET", url, headers=headers) as response:
                 status = response.status_code
@@ -315,12 +428,8 @@ class Fetcher:
                             url=url,
                             status=status,
                         )
-                    if time.monotonic() - started > s.total_timeout:
-                        raise Transient(
-                            f"response took longer than {s.total_timeout:g} s"
-                            f" ({received} body bytes so far)",
-                            url=url,
-                        )
+                    if time.monotonic() - started > limit:
+                        raise Transient(f"{too_long} ({received} body bytes so far)", url=url)
                     chunks.append(chunk)
                 raw = b"".join(chunks)
                 req_headers = _pairs(response.request.headers.raw)
@@ -332,9 +441,8 @@ class Fetcher:
             raise LimitExceeded(f"not an http(s) URL: {url}", url=url) from exc
         except httpx.HTTPError as exc:
             why = _describe(exc, url, received)
-            if time.monotonic() - started >= s.total_timeout:
-                why = (f"response took longer than {s.total_timeout:g} s"
-                       f" ({received} body bytes so far)")
+            if time.monotonic() - started >= limit:
+                why = f"{too_long} ({received} body bytes so far)"
             self._log_failure(url, attempt, started, why)
             if _unknown_host(exc):  # a name that does not resolve will not resolve in a minute
                 raise FetchError(f"unknown host {host_key(url)} ({exc})", url=url) from exc

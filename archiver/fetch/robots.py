@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from protego import Protego
 
 from archiver.errors import FetchError, RobotsDisallowed
+from archiver.fetch.guard import PrivateAddressRefused
 from archiver.fetch.limits import LimitExceeded
 from archiver.fetch.result import FetchResult
 from archiver.fetch.settings import FetchSettings
@@ -75,6 +76,8 @@ class RobotsCache:
         now = self.settings.clock()
         try:
             result = self._fetch(origin)
+        except PrivateAddressRefused:  # led into private space: the fetch is refused, not paused
+            raise
         except LimitExceeded as exc:  # too many redirects, too big: "unavailable" (RFC 2.3.1.2)
             log.info("robots.txt %s unavailable (%s): all allowed", origin, exc)
             return RobotsRules(parser=None, read_at=now, error=None)

@@ -27,6 +27,7 @@ class FetchSettings:
     max_ratio: float = 200.0  # decoded/raw size above which a big body is a bomb
     ratio_floor: int = 5 * 1024 * 1024  # the ratio test applies past this decoded size
     max_attempts: int = 5
+    url_budget: float = 600.0  # longest one URL may take: all attempts and waits between them
     backoff_base: float = 2.0  # first retry waits about this, then doubles, plus jitter
     max_retry_wait: float = 600.0  # cap on any single wait (Retry-After, backoff, host defer)
     slowdown_factor: float = 2.0  # a 429/503 multiplies the host's delay by this...
@@ -39,6 +40,9 @@ class FetchSettings:
     host_delays: dict[str, float] = field(default_factory=dict)  # "host[:port]" -> delay
     max_concurrency: int = 8  # requests in flight across all hosts
     per_host_concurrency: int = 1  # requests in flight to one host
+    # Networks counted as public although they are not ("127.0.0.2/32, 10.1.0.0/16"): a fetch
+    # that starts at a public address is never led to a private one (tests use this).
+    public_networks: str = ""
     clock: Callable[[], float] = time.monotonic  # injectable for tests
     sleep: Callable[[float], None] = time.sleep  # injectable for tests
 
