@@ -16,13 +16,14 @@ from rich.markup import escape
 
 from archiver import __version__
 from archiver.config import Settings, check_url, load_settings
-from archiver.errors import ArchiverError, UsageError
+from archiver.errors import ArchiverError, UsageError, describe
 from archiver.store.db import Store
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Archive discussion threads (a post and every comment on it) and export them.",
 )
 console = Console(stderr=True)
@@ -79,11 +80,29 @@ def command(
         except Exception as exc:
             if State.debug:
                 raise
-            message = f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)"
-            raise fail(message, 1) from None
+            raise fail(_unexpected(exc), 1) from None
 
     (on or app).command(name)(wrapper)
     return wrapper
+
+
+def require_archive(settings: Settings) -> None:
+    """Read-only commands (threads, export, status) never create a store: a SQLite file that
+    is not there yet is one line and exit 2."""
+    url = settings.db_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        where = Path(url.removeprefix("sqlite:///"))
+        raise UsageError(f"no archive at {where} yet: run archiver archive URL first")
+
+
+def _unexpected(exc: Exception) -> str:
+    """One line for an error we have no type for: a database error says what the database said
+    and what to do (never its SQL or parameters); anything else asks for --debug."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, SQLAlchemyError):
+        return describe(exc)
+    return f"unexpected {describe(exc)} (run with --debug for details)"
 
 
 @app.callback()
@@ -159,6 +178,7 @@ def threads() -> None:
     from archiver.store import repo
 
     settings = State.settings()
+    require_archive(settings)
     store = Store(settings.db_url)
     with store.session() as session:
         rows = repo.thread_summaries(session)
@@ -196,6 +216,7 @@ def export(
     from archiver.export.runner import run_export
 
     settings = State.settings()
+    require_archive(settings)
     configured = next(
         (c for c in settings.sites if site is not None and c.name.lower() == site.strip().lower()),
         None,
@@ -308,7 +329,9 @@ def status() -> None:
     """Show the scheduler, the sites, the threads due and the last errors."""
     from archiver.schedule import status_lines
 
-    print("\n".join(status_lines(State.settings())))
+    settings = State.settings()
+    require_archive(settings)
+    print("\n".join(status_lines(settings)))
 
 
 @command

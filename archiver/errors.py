@@ -49,3 +49,52 @@ class ParseError(ArchiverError):
     """An adapter recognised the page but could not read it."""
 
     exit_code = 6
+
+
+_DB_HINTS = (
+    ("unique constraint", "another archiver may be writing the same thread; run again"),
+    ("duplicate key", "another archiver may be writing the same thread; run again"),
+    ("database is locked", "another process holds the database; try again in a moment"),
+    ("readonly database", "the database file or its folder is not writable: check permissions"),
+    ("read-only", "the database file or its folder is not writable: check permissions"),
+    ("unable to open database", "check that the database's folder exists and is writable"),
+    ("disk i/o error", "check the disk the database is on (space, permissions)"),
+    ("database or disk is full", "free some disk space, then run again"),
+    ("malformed", "the database file is damaged: restore it from a backup"),
+    ("no such table", "the database was not made by this archiver version"),
+    ("no such column", "the database was not made by this archiver version"),
+    ("connection", "check that the database server is running and reachable"),
+)
+
+
+def describe(exc: BaseException, limit: int = 500) -> str:
+    """One line for a user: what happened and, when we know it, what to do. Never SQL, bound
+    parameters or a stack: a database error is reduced to the driver's own first line."""
+    try:
+        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
+        DBAPIError = SQLAlchemyError = ()  # type: ignore[assignment,misc]  # noqa: N806
+    if isinstance(exc, SQLAlchemyError):
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else None
+        text = _first_line(str(cause) if cause is not None else exc.args[0] if exc.args else "")
+        # SQLAlchemy's own text starts "(sqlite3.IntegrityError) ..." and goes on with the SQL
+        text = text.split("\n[SQL:", 1)[0]
+        if text.startswith("(") and ") " in text:
+            text = text.split(") ", 1)[1]
+        text = text or type(exc).__name__
+        lowered = text.lower()
+        hint = next((h for key, h in _DB_HINTS if key in lowered), "run with --debug for details")
+        return _cut(f"database error: {text} ({hint})", limit)
+    if isinstance(exc, ArchiverError):
+        return _cut(_first_line(str(exc)) or type(exc).__name__, limit)
+    text = _first_line(str(exc))
+    return _cut(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, limit)
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, func, select
 
 from archiver.config import RefreshPolicy, ScheduleConfig, Settings, SiteConfig
 from archiver.discovery import Discoverer, DiscoveryReport
-from archiver.errors import ArchiverError, FetchError, ParseError, UnsupportedSite
+from archiver.errors import ArchiverError, FetchError, ParseError, UnsupportedSite, describe
 from archiver.fetch import Fetcher
 from archiver.pipeline import ThreadArchiver
 from archiver.store import repo
@@ -41,6 +41,12 @@ from archiver.urls import normalise_url
 log = logging.getLogger("archiver.schedule")
 
 Clock = Callable[[], datetime]
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """Log a failure as one line (describe: a database error without its SQL); the stack only
+    when debug logging is on (`archiver --debug run`)."""
+    log.error("%s: %s", what, describe(exc), exc_info=log.isEnabledFor(logging.DEBUG))
 
 
 class Stopping(Exception):
@@ -325,11 +331,11 @@ class Runner:
                 self._count(summary, interrupted=1)
                 return "interrupted"
             if not isinstance(exc, ArchiverError):
-                log.exception("unexpected error archiving %s", item.url)
+                log_failure(f"archiving {item.url} failed", exc)
             else:
                 log.warning("archiving %s failed: %s", item.url, exc)
             self._failed(item, exc, now)
-            self._count(summary, failed=1, error=f"{item.url}: {exc}")
+            self._count(summary, failed=1, error=f"{item.url}: {describe(exc)}")
             return "failed"
         with self.store.session() as session:
             thread = session.get(Thread, report.thread_id)
@@ -361,7 +367,7 @@ class Runner:
 
     def _failed(self, item: WorkItem, exc: Exception, now: datetime) -> None:
         status = exc.status if isinstance(exc, FetchError) else None
-        message = str(exc)[:2000] or type(exc).__name__
+        message = describe(exc, 2000)  # one line: never SQL, parameters or a stack
         policy = self.settings.refresh_for(item.url)
         with self.store.session() as session:
             if item.discovered_id is not None:
@@ -442,7 +448,7 @@ class Runner:
                 break
             except Exception as exc:  # one site's failure is that site's error, not the run's
                 log.debug("discovery of %s failed", site.name, exc_info=True)
-                summary.errors.append(f"{site.name}: discovery failed: {type(exc).__name__}: {exc}")
+                summary.errors.append(f"{site.name}: discovery failed: {describe(exc)}")
                 continue
             summary.discovered += len(report.queued)
             summary.errors += [f"{site.name}: {e}" for e in report.errors]
@@ -511,15 +517,15 @@ class Scheduler:
             self.runner.discover(site)  # stores the schedule's next time for the next start
         except Stopping:
             return
-        except Exception:
-            log.exception("discovery of %s failed", site.name)
+        except Exception as exc:
+            log_failure(f"discovery of {site.name} failed", exc)
         self.wake()
 
     def _heartbeat(self) -> None:
         try:
             self.runner.beat("running", in_flight=len(self.in_flight))
-        except Exception:
-            log.exception("could not write the heartbeat")
+        except Exception as exc:
+            log_failure("could not write the heartbeat", exc)
 
     def wake(self) -> None:
         """Run the dispatcher now (or again right after the run in progress)."""
@@ -562,8 +568,8 @@ class Scheduler:
             nxt = self.runner.next_due_time()
             if nxt is not None and nxt > repo.utcnow():
                 self._reschedule_dispatch(nxt)
-        except Exception:
-            log.exception("dispatch failed")
+        except Exception as exc:
+            log_failure("dispatch failed", exc)
         finally:
             with self._lock:
                 self._dispatching = False
@@ -579,8 +585,8 @@ class Scheduler:
     def _work(self, item: WorkItem) -> str:
         try:
             return self.runner.process(item)
-        except Exception:
-            log.exception("worker failed on %s", item.url)
+        except Exception as exc:
+            log_failure(f"worker failed on {item.url}", exc)
             return "failed"
 
     def _done(self, key: str) -> None:
@@ -657,8 +663,8 @@ class Scheduler:
                      " (their threads stay due)")
         try:
             self.runner.beat("stopped", note=note)
-        except Exception:
-            log.exception("could not record the stop")
+        except Exception as exc:
+            log_failure("could not record the stop", exc)
         log.warning("%s", note)
         if clean:
             self.fetcher.close()
@@ -684,6 +690,28 @@ def _ago(when: datetime | None, now: datetime) -> str:
     else:
         text = f"{seconds / 86400:.1f} d"
     return f"in {text}" if future else f"{text} ago"
+
+
+def _one_line(stored: str | None, limit: int = 500) -> str:
+    """A stored error as one line (errors stored by older versions could hold SQL dumps)."""
+    lines = [line.strip() for line in (stored or "").splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (another user's counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def _stamp(when: datetime | None) -> str:
@@ -733,7 +761,7 @@ def status_lines(settings: Settings, now: datetime | None = None) -> list[str]:
                         + (", backfill done" if check.backfilled_at else "")
                     )
                     if check.last_error:
-                        lines.append(f"    last error: {check.last_error}")
+                        lines.append(f"    last error: {_one_line(check.last_error)}")
             counts = dict(
                 session.exec(select(Thread.status, func.count()).group_by(Thread.status)).all()
             )
@@ -784,10 +812,11 @@ def status_lines(settings: Settings, now: datetime | None = None) -> list[str]:
             if errors or bad_new:
                 lines.append("Last errors:")
                 for thread in errors:
-                    lines.append(f"  {thread.url} [{thread.status}]: {thread.last_error}")
+                    lines.append(f"  {thread.url} [{thread.status}]: "
+                                 f"{_one_line(thread.last_error)}")
                 for entry in bad_new:
                     lines.append(f"  {entry.url} [{entry.state}, {entry.attempts} attempt(s)]: "
-                                 f"{entry.last_error}")
+                                 f"{_one_line(entry.last_error)}")
     finally:
         store.close()
     return lines
@@ -807,13 +836,13 @@ def health_check(settings: Settings, max_age: float | None = None) -> tuple[bool
     try:
         store = Store(url)
     except SQLAlchemyError as exc:
-        return False, f"database unreachable: {exc.__class__.__name__}: {exc}".splitlines()[0]
+        return False, f"database unreachable: {describe(exc)}"
     try:
         with store.session() as session:
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
             beat = session.exec(select(Heartbeat).where(Heartbeat.name == "scheduler")).first()
     except SQLAlchemyError as exc:
-        return False, f"database error: {exc}".splitlines()[0]
+        return False, describe(exc)
     finally:
         store.close()
     if beat is None:
@@ -822,6 +851,11 @@ def health_check(settings: Settings, max_age: float | None = None) -> tuple[bool
     beat_at = as_utc(beat.beat_at) or now
     age = (now - beat_at).total_seconds()
     who = f"pid {beat.pid} on {beat.hostname}"
+    if (beat.state == "running" and beat.pid and beat.hostname == socket.gethostname()
+            and not pid_alive(beat.pid)):
+        return False, (f"database ok, but the scheduler ({who}) is gone without recording a "
+                       f"stop (killed?); last heartbeat {age:.0f} s ago: start `archiver run` "
+                       "again")
     if age > limit:
         return False, (f"database ok, but the scheduler's last heartbeat ({who}, {beat.state}) "
                        f"is {age:.0f} s old (limit {limit:.0f} s)")
