@@ -13,17 +13,51 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from archiver import __version__
 from archiver.config import Settings, check_url, load_settings
 from archiver.errors import ArchiverError, UsageError, describe
 from archiver.store.db import Store
 
+
+class _Argument(TyperArgument):
+    """An argument shown as well-kept CLIs show it: `FORMAT [URL]`, no type beside it."""
+
+    def display_type_rich(self, ctx: typer.Context) -> str | None:
+        return None
+
+    def get_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        name = self.metavar or (self.name or "").upper()
+        return [name if self.required else f"[{name}]"]
+
+
+def _tidy_help(params: list) -> list:  # type: ignore[type-arg]
+    """Metavars in capitals (PATH, URL), none for flags: no <bool>/<str> noise in --help."""
+    for param in params:
+        if isinstance(param, TyperArgument):
+            param.__class__ = _Argument
+            param.metavar = param.metavar or (param.name or "").upper()
+        elif isinstance(param, TyperOption) and param.metavar is None:
+            param.metavar = "" if param.is_flag else (param.name or "").upper()
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg]
+        return _tidy_help(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg]
+        return _tidy_help(super().get_params(ctx))
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
     help="Archive discussion threads (a post and every comment on it) and export them.",
 )
 console = Console(stderr=True)
@@ -82,7 +116,7 @@ def command(
                 raise
             raise fail(_unexpected(exc), 1) from None
 
-    (on or app).command(name)(wrapper)
+    (on or app).command(name, cls=_Command)(wrapper)
     return wrapper
 
 
@@ -105,6 +139,12 @@ def _unexpected(exc: Exception) -> str:
     return f"unexpected {describe(exc)} (run with --debug for details)"
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"archiver {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
@@ -112,8 +152,12 @@ def _options(
         bool, typer.Option("--verbose", "-v", help="Log every request and warning.")
     ] = False,
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="TOML config file.")
+        Path | None, typer.Option("--config", "-c", metavar="FILE", help="TOML config file.")
     ] = None,
+    _version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                           help="Print the version and exit.")
+    ] = False,
 ) -> None:
     State.debug = debug
     State.config = config
@@ -128,7 +172,9 @@ def _options(
 @command
 def archive(
     url: Annotated[str, typer.Argument(help="URL of the thread (the post page).")],
-    platform: Annotated[str, typer.Option(help="Platform, or 'auto' to detect.")] = "auto",
+    platform: Annotated[
+        str, typer.Option(metavar="NAME", help="Platform (typepad), or auto to detect.")
+    ] = "auto",
     ignore_robots: Annotated[
         bool, typer.Option("--ignore-robots", help="Skip robots.txt (only for your own site).")
     ] = False,
@@ -172,22 +218,63 @@ def archive(
         console.print(f"[yellow]warning:[/] {error}")
 
 
+THREAD_COLUMNS = ("url", "title", "comments", "last_fetched", "status")
+
+
 @command
-def threads() -> None:
-    """List archived threads: URL, title, comments, last fetched."""
+def threads(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="A JSON array (one object per thread) instead.")
+    ] = False,
+) -> None:
+    """List archived threads: URL, title, comments, last fetched, status (open, closed, gone).
+
+    On a terminal a table; piped, tab-separated values with a header line."""
+    import json
+
+    from archiver.export.selection import iso
     from archiver.store import repo
 
     settings = State.settings()
     require_archive(settings)
     store = Store(settings.db_url)
-    with store.session() as session:
-        rows = repo.thread_summaries(session)
+    try:
+        with store.session() as session:
+            rows = [
+                {"url": thread.url, "title": thread.title, "comments": count,
+                 "last_fetched": iso(thread.last_fetched_at), "status": thread.status}
+                for thread, count in repo.thread_summaries(session)
+            ]
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    elif sys.stdout.isatty():
+        _thread_table(rows)
+    else:
+        print("\t".join(THREAD_COLUMNS))
+        for row in rows:
+            print("\t".join(" ".join(str(row[c] or "").split()) for c in THREAD_COLUMNS))
+
+
+def _thread_table(rows: list[dict[str, object]]) -> None:
+    from rich import box
+    from rich.table import Table
+
     if not rows:
         print("No threads archived yet.")
         return
-    for thread, count in rows:
-        fetched = f"{thread.last_fetched_at:%Y-%m-%d %H:%M}" if thread.last_fetched_at else "-"
-        print(f"{thread.url}\t{thread.title}\t{count} comments\t{fetched} UTC\t{thread.status}")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("URL", overflow="fold")
+    table.add_column("Title")
+    table.add_column("Comments", justify="right")
+    table.add_column("Last fetched (UTC)", no_wrap=True)
+    table.add_column("Status")
+    for row in rows:
+        fetched = str(row["last_fetched"] or "-").replace("T", " ")[:16]
+        table.add_row(str(row["url"]), str(row["title"]), str(row["comments"]), fetched,
+                      str(row["status"]))
+    Console(highlight=False).print(table)
 
 
 @command
@@ -198,18 +285,22 @@ def export(
     ] = None,
     out: Annotated[
         str | None,
-        typer.Option("--out", "-o", help="Output file or folder; - for stdout (text, jsonl)."),
+        typer.Option("--out", "-o", metavar="PATH",
+                     help="Output file or folder; - for stdout (text, jsonl)."),
     ] = None,
     site: Annotated[
-        str | None, typer.Option("--site", help="Only threads of this site (name or host).")
+        str | None, typer.Option("--site", metavar="NAME",
+                                  help="Only threads of this site (name or host).")
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Only threads new or changed since DATE (UTC, ISO 8601)."),
+        typer.Option("--since", metavar="DATE",
+                     help="Only threads new or changed since DATE (UTC, ISO 8601)."),
     ] = None,
     max_size: Annotated[
         str | None,
-        typer.Option("--max-size", help="warc/wacz: start a new WARC file past SIZE (default 1G)."),
+        typer.Option("--max-size", metavar="SIZE",
+                     help="warc/wacz: start a new WARC file past SIZE (default 1G)."),
     ] = None,
 ) -> None:
     """Export archived threads as text, jsonl, html (offline mirror), warc or wacz."""
@@ -273,7 +364,7 @@ run_scheduler.__name__ = "run"  # the command is `archiver run`; `run` is the en
 run_scheduler = command(run_scheduler)
 
 
-db_app = typer.Typer(help="The database's schema: show its revision, upgrade it.")
+db_app = typer.Typer(cls=_Group, help="The database's schema: show its revision, upgrade it.")
 app.add_typer(db_app, name="db")
 
 
@@ -338,7 +429,8 @@ def status() -> None:
 def health(
     max_age: Annotated[
         float | None,
-        typer.Option(help="Oldest acceptable heartbeat, seconds (default from the config)."),
+        typer.Option(metavar="SECONDS",
+                     help="Oldest acceptable heartbeat, seconds (default from the config)."),
     ] = None,
 ) -> None:
     """Exit 0 when the database answers and the scheduler's heartbeat is recent, else 1."""
@@ -353,13 +445,23 @@ def health(
 @command
 def demo(
     sample: Annotated[
-        Path, typer.Option(help="Fixture folder with routes.json to serve.")
+        Path, typer.Option(metavar="FOLDER", help="Fixture folder with routes.json to serve.")
     ] = Path("fixtures/typepad/moa-2018-06-08-abu-kamal/paged"),
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", metavar="FOLDER",
+                           help="The demo's own data folder, never your archive.")
+    ] = Path("archive-demo"),
 ) -> None:
-    """Serve the bundled sample thread on 127.0.0.1, archive it, export it as text and HTML."""
+    """Serve the bundled sample thread on 127.0.0.1, archive it, export it as text and HTML
+    (all in the demo's own data folder, ./archive-demo)."""
+    from dataclasses import replace
+
     from archiver.demo import run_demo
 
-    _, exports = run_demo(State.settings(), sample)
+    settings = replace(State.settings(), data_dir=data_dir, database_url="")
+    print(f"The demo keeps its own store and exports in {data_dir.resolve()} (not your archive;"
+          " delete the folder when done)")
+    _, exports = run_demo(settings, sample)
     print(f"Exports are in {exports}")
 
 

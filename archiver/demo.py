@@ -28,7 +28,8 @@ def run_demo(
     settings: Settings, sample: Path = DEFAULT_SAMPLE, *, say: Callable[[str], None] = print
 ) -> tuple[ArchiveReport, Path]:
     """Archive the sample thread from a local server, then export it as a text dump and an
-    offline HTML mirror under the data dir; return the report and the exports folder."""
+    offline HTML mirror under the data dir (the CLI gives the demo a data dir of its own);
+    return the report and the exports folder."""
     if not (sample / "routes.json").is_file():
         raise UsageError(f"{sample}: no routes.json here (run from the project folder, or pass "
                          "--sample FOLDER)")

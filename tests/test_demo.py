@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.conftest import REFERENCE, normalise, run_cli_subprocess
 
 
 def test_demo_archives_and_exports_the_sample(tmp_path: Path) -> None:
+    """Into its own data folder: the user's archive (ARCHIVER_DATA_DIR) is never touched."""
     env = {"ARCHIVER_DATA_DIR": str(tmp_path / "archive")}
-    result = run_cli_subprocess("demo", env=env)
+    demo = tmp_path / "demo"
+    day = datetime.now(UTC).date()
+    result = run_cli_subprocess("demo", "--data-dir", str(demo), env=env)
     assert result.code == 0, result.err
     assert "40 comments, 3 pages" in result.out
-    exports = tmp_path / "archive" / "exports"
+    assert f"its own store and exports in {demo}" in result.out
+    assert not (tmp_path / "archive").exists()
+    assert (demo / "archiver.db").is_file()
+    exports = demo / "exports"
     assert f"Exports are in {exports}" in result.out
     (dump,) = exports.glob("*.txt")
     assert normalise(dump.read_text(encoding="utf-8")) == normalise(
         REFERENCE.read_text(encoding="utf-8"))
     assert (exports / "html" / "index.html").is_file()
     # a second run finds the same thread: nothing new, nothing duplicated
-    again = run_cli_subprocess("demo", env=env)
+    again = run_cli_subprocess("demo", "--data-dir", str(demo), env=env)
     assert again.code == 0, again.err
     assert "0 new" in again.out
+    # nothing new: the mirror says so rather than counting rewritten files (pages carry the
+    # day of the last check only, so this holds unless the runs straddle midnight UTC)
+    if day == datetime.now(UTC).date():
+        assert "nothing changed (4 files already up to date)" in again.out
+    assert not (tmp_path / "archive").exists()
 
 
 def test_demo_without_the_sample_is_a_clear_error(tmp_path: Path) -> None:
     env = {"ARCHIVER_DATA_DIR": str(tmp_path / "archive")}
-    result = run_cli_subprocess("demo", "--sample", str(tmp_path / "nothing"), env=env)
+    result = run_cli_subprocess("demo", "--sample", str(tmp_path / "nothing"),
+                                "--data-dir", str(tmp_path / "demo"), env=env)
     assert result.code == 2
     assert "routes.json" in result.err and "Traceback" not in result.err
 

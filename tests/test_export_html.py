@@ -107,7 +107,7 @@ def test_mirror_of_reference_thread_in_chromium(moa_one_page: FixtureServer, dat
     mirror = tmp_path / "mirror"
     result = cli("export", "html", "--out", str(mirror))
     assert result.code == 0, result.err
-    assert "1 thread(s), 40 comment(s)" in result.out
+    assert "1 thread, 40 comments" in result.out
     pages = [p for p in mirror.rglob("*.html") if p.name != "index.html"]
     assert len(pages) == 1
     page = pages[0]
@@ -209,11 +209,11 @@ def test_reexport_updates_the_mirror(data_dir: Path, cli, tmp_path: Path) -> Non
         assert cli("archive", url).code == 0
         mirror = tmp_path / "mirror"
         first = cli("export", "html", "-o", str(mirror))
-        assert first.code == 0 and "4 file(s) changed, 0 unchanged" in first.out
+        assert first.code == 0 and "4 files new or changed, 0 unchanged" in first.out
         css_mtime = (mirror / "style.css").stat().st_mtime_ns
 
         same = cli("export", "html", "-o", str(mirror))
-        assert same.code == 0 and "0 file(s) changed, 4 unchanged" in same.out
+        assert same.code == 0 and "nothing changed (4 files already up to date)" in same.out
 
         html = routes[MOA_PATH].body.decode("utf-8")
         html = html.replace("Russian bombers from RF and Iran", "EDITED: Russian bombers")
@@ -241,8 +241,22 @@ def test_reexport_updates_the_mirror(data_dir: Path, cli, tmp_path: Path) -> Non
     history = edited.select_one("details.history")
     assert history is not None and "Russian bombers from RF and Iran" in history.get_text()
     assert soup.select_one("section.comments h2").get_text() == "39 comments"
+    # dates as people read them; the machine form in <time datetime>; no raw timestamp shown
+    human = re.compile(r"^\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC$")
+    machine = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+    missing = removed[0].select_one("p.removed-note time")
+    assert human.match(missing.get_text()) and machine.match(missing["datetime"])
+    seen = history.select("div.version p.meta time")
+    assert len(seen) == 2 and all(human.match(t.get_text()) for t in seen)
+    notice = next(p for p in soup.select("p.notice") if "First archived" in p.get_text())
+    days = notice.select("time")
+    assert len(days) == 2 and all(re.match(r"^\d{4}-\d\d-\d\d$", t["datetime"]) for t in days)
+    assert all(re.match(r"^\d{1,2} [A-Z][a-z]+ \d{4}$", t.get_text()) for t in days)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", soup.get_text())
     index = BeautifulSoup((mirror / "index.html").read_text(encoding="utf-8"), "lxml")
     assert index.select_one("td.count").get_text() == "39"
+    assert index.select_one("main p.meta").get_text() == "1 thread: everything archived."
+    assert "(s)" not in index.get_text() + again.out
     assert_self_contained(mirror)
 
 

@@ -50,4 +50,4 @@ def test_exports_from_postgresql(postgres: PostgresServer, moa_paged, data_dir: 
     mirror = tmp_path / "mirror"
     result = cli("export", "html", url, "-o", str(mirror))
     assert result.code == 0, result.err
-    assert "1 thread(s), 40 comment(s)" in result.out
+    assert "1 thread, 40 comments" in result.out

@@ -25,8 +25,8 @@ from archiver import __version__
 from archiver.export import output
 from archiver.export.selection import (
     Resolved,
+    as_utc,
     count_current_comments,
-    iso,
     iter_comments_with_history,
     iter_threads,
     selected_sites,
@@ -111,20 +111,36 @@ def _head(out: TextIO, title: str, css_href: str) -> None:
     )
 
 
-def _foot(out: TextIO, exported_at: str) -> None:
+def _foot(out: TextIO, exported_on: datetime | None = None) -> None:
+    """The footer; only the main index says when (a day): a re-export the same day that finds
+    nothing new rewrites no file."""
+    when = f" on {_time(exported_on, day=True)}" if exported_on is not None else ""
     out.write(
-        f"<footer>Exported by archiver {_e(__version__)} on {_e(exported_at)}. "
+        f"<footer>Exported by archiver {_e(__version__)}{when}. "
         "An offline copy: nothing on this page loads from the network.</footer>\n"
         "</body>\n</html>\n"
     )
 
 
+def _time(value: datetime | None, *, day: bool = False) -> str:
+    """A date as people read it ("29 November 2026, 22:41 UTC"), the machine form in
+    <time datetime>; day=True keeps the day only (both forms)."""
+    aware = as_utc(value)
+    if aware is None:
+        return ""
+    if day:
+        machine, human = f"{aware:%Y-%m-%d}", f"{aware.day} {aware:%B %Y}"
+    else:
+        machine = f"{aware:%Y-%m-%dT%H:%M:%SZ}"
+        human = f"{aware.day} {aware:%B %Y}, {aware:%H:%M} UTC"
+    return f'<time datetime="{machine}">{human}</time>'
+
+
 def _display_date(thread: Thread) -> str:
+    """The post's date as the blog wrote it, else as people read it (HTML)."""
     if thread.published_text:
-        return thread.published_text
-    if thread.published_at is not None:
-        return f"{thread.published_at:%Y-%m-%d}"
-    return ""
+        return _e(thread.published_text)
+    return _time(thread.published_at, day=True)
 
 
 @dataclass(slots=True)
@@ -144,7 +160,7 @@ class MirrorWriter:
         self.resolved = resolved
         self.folder = folder
         self.report = HtmlReport(folder)
-        self.exported_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        self.exported_on = datetime.now(UTC)
         self._sites: dict[int, Site] = {}
 
     def site(self, site_id: int) -> Site:
@@ -171,7 +187,7 @@ class MirrorWriter:
                 count = self.thread_page(thread)
                 self._index_row(index, thread, count, with_site=True, prefix="")
             index.write("</tbody></table>\n</main>\n")
-            _foot(index, self.exported_at)
+            _foot(index, self.exported_on)
         for site in sites:
             self.site_index(site)
         return self.report
@@ -181,8 +197,7 @@ class MirrorWriter:
         _head(out, "Archived threads", CSS_NAME)
         out.write(
             "<main>\n<h1>Archived threads</h1>\n"
-            f'<p class="meta">{self.resolved.thread_count} thread(s): '
-            f"{_e(self.resolved.describe())}.</p>\n<h2>Sites</h2>\n<ul class=\"sites\">\n"
+            f'<p class="meta">{self._what()}</p>\n<h2>Sites</h2>\n<ul class="sites">\n'
         )
         for site in sites:
             out.write(
@@ -194,6 +209,18 @@ class MirrorWriter:
             "</ul>\n<h2>Threads</h2>\n<table class=\"threads\">\n<thead><tr><th>Title</th>"
             "<th>Site</th><th>Date</th><th>Comments</th></tr></thead>\n<tbody>\n"
         )
+
+    def _what(self) -> str:
+        """What the mirror holds, in words (HTML): "1 thread", "12 threads of site 'moa'"."""
+        selection = self.resolved.selection
+        text = output.plural(self.resolved.thread_count, "thread")
+        if selection.url is None and selection.site is None and selection.since is None:
+            return f"{text}: everything archived."
+        if selection.site is not None:
+            text += f" of site {_e(repr(selection.site))}"
+        if selection.since is not None:
+            text += f", new or changed since {_time(selection.since)}"
+        return text + "."
 
     def _index_row(self, out: TextIO, thread: Thread, count: int, *, with_site: bool,
                    prefix: str) -> None:
@@ -207,7 +234,7 @@ class MirrorWriter:
         )
         out.write(
             f'<tr><td class="title"><a href="{href}">{_e(thread.title or thread.url)}</a></td>'
-            f'{site_cell}<td class="date">{_e(_display_date(thread))}</td>'
+            f'{site_cell}<td class="date">{_display_date(thread)}</td>'
             f'<td class="count">{count}</td></tr>\n'
         )
 
@@ -229,7 +256,7 @@ class MirrorWriter:
                 count = count_current_comments(self.session, thread.id or 0)
                 self._index_row(out, thread, count, with_site=False, prefix="")
             out.write("</tbody></table>\n</main>\n")
-            _foot(out, self.exported_at)
+            _foot(out)
 
     # -- thread pages ------------------------------------------------------------------------
     def thread_page(self, thread: Thread) -> int:
@@ -265,18 +292,18 @@ class MirrorWriter:
             if total == 0:
                 out.write('<p class="notice">No comments.</p>\n')
             out.write("</section>\n")
-            notes = []
+            notes = []  # HTML: dates in <time>, nothing from the page itself
             if thread.comments_closed:
                 notes.append("The comments to this entry are closed.")
             if thread.status == "gone":
-                notes.append(f"The original page was gone on {iso(thread.gone_at) or '?'}.")
+                notes.append(f"The original page was gone on {_time(thread.gone_at) or '?'}.")
             notes.append(
-                f"First archived {iso(thread.first_seen_at)}; last fetched "
-                f"{iso(thread.last_fetched_at) or 'never'}."
+                f"First archived on {_time(thread.first_seen_at, day=True)}; last checked on "
+                f"{_time(thread.last_fetched_at, day=True) or 'no date'}."
             )
-            out.write("".join(f'<p class="notice">{_e(n)}</p>\n' for n in notes))
+            out.write("".join(f'<p class="notice">{n}</p>\n' for n in notes))
             out.write("</main>\n")
-            _foot(out, self.exported_at)
+            _foot(out)
         self.report.threads += 1
         self.report.comments += total
         return current
@@ -292,13 +319,16 @@ class MirrorWriter:
         if removed:
             out.write(
                 f'<p class="removed-note">Removed upstream: missing since '
-                f"{_e(iso(comment.removed_at))}.</p>\n"
+                f"{_time(comment.removed_at)}.</p>\n"
             )
         author = _ext_link(comment.author_url, comment.author_name) if comment.author_url \
             else _e(comment.author_name)
-        when = _e(comment.published_text or iso(comment.published_at))
-        stamp = iso(comment.published_at)
-        time_tag = f'<time datetime="{_e(stamp)}">{when}</time>' if stamp else when
+        stamp = as_utc(comment.published_at)
+        if comment.published_text and stamp is not None:  # the blog's wording, our machine form
+            time_tag = f'<time datetime="{stamp:%Y-%m-%dT%H:%M:%SZ}">' \
+                f"{_e(comment.published_text)}</time>"
+        else:
+            time_tag = _e(comment.published_text) or _time(stamp)
         out.write(
             f'<div class="body">{sanitize(comment.body_html, base)}</div>\n'
             f'<p class="comment-meta">Posted by: <span class="author">{author}</span> | '
@@ -313,7 +343,7 @@ class MirrorWriter:
             for version in history:
                 out.write(
                     f'<div class="version"><p class="meta">Version {version.version}, seen '
-                    f"{_e(iso(version.first_seen_at))} to {_e(iso(version.replaced_at))}, "
+                    f"{_time(version.first_seen_at)} to {_time(version.replaced_at)}, "
                     f"by {_e(version.author_name)}</p>\n"
                     f'<div class="body">{sanitize(version.body_html, base)}</div></div>\n'
                 )

@@ -30,6 +30,11 @@ def slugify(text: str, max_length: int = 80, fallback: str = "item") -> str:
     return slug or fallback
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 thread", "2 threads" (many: an irregular plural)."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
+
+
 def _short_hash(text: str, length: int) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
@@ -60,7 +65,21 @@ def inside(root: Path, *parts: str) -> Path:
     return path
 
 
+def _file_in_the_way(path: Path) -> Path | None:
+    """The nearest existing ancestor of path when it is not a folder (-o /etc/hostname/x.txt)."""
+    for parent in path.parents:
+        try:
+            if parent.exists():
+                return None if parent.is_dir() else parent
+        except OSError:
+            return None
+    return None
+
+
 def cannot_write(path: Path | str, exc: OSError) -> UsageError:
+    blocker = _file_in_the_way(Path(path))
+    if blocker is not None:  # the OS says "File exists" or "Not a directory": say which
+        return UsageError(f"cannot write {path}: {blocker} is not a folder")
     reason = exc.strerror or str(exc)
     return UsageError(f"cannot write {path}: {reason}")
 

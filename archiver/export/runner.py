@@ -81,10 +81,13 @@ def _export_html(session: Session, resolved: Resolved, out: str | None, say: Say
     from archiver.export import html
 
     report = html.export(session, resolved, _need_out("html", out))
+    written, p = report.written, output.plural
+    files = (f"nothing changed ({p(written.unchanged, 'file')} already up to date)"
+             if not written.changed else
+             f"{p(written.changed, 'file')} new or changed, {written.unchanged} unchanged")
     say(
-        f"Wrote mirror {report.folder}/index.html: {report.threads} thread(s), "
-        f"{report.comments} comment(s), {report.sites} site(s); "
-        f"{report.written.changed} file(s) changed, {report.written.unchanged} unchanged"
+        f"Wrote mirror {report.folder}/index.html: {p(report.threads, 'thread')}, "
+        f"{p(report.comments, 'comment')}, {p(report.sites, 'site')}; {files}"
     )
 
 
