@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -205,7 +206,7 @@ def archive(
     retries = on_retry if console.is_terminal else None
     with Fetcher(settings.fetch, on_retry=retries) as fetcher, Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True,
-        disable=not console.is_terminal,
+        disable=not console.is_interactive,  # no spinner on a dumb terminal (TERM=dumb)
     ) as progress:
         task = progress.add_task("starting", total=None)
 
@@ -232,7 +233,6 @@ def threads(
     On a terminal a table; piped, tab-separated values with a header line."""
     import json
 
-    from archiver.export.selection import iso
     from archiver.store import repo
 
     settings = State.settings()
@@ -242,7 +242,7 @@ def threads(
         with store.session() as session:
             rows = [
                 {"url": thread.url, "title": thread.title, "comments": count,
-                 "last_fetched": iso(thread.last_fetched_at), "status": thread.status}
+                 "last_fetched": _iso_seconds(thread.last_fetched_at), "status": thread.status}
                 for thread, count in repo.thread_summaries(session)
             ]
     finally:
@@ -257,6 +257,13 @@ def threads(
             print("\t".join(" ".join(str(row[c] or "").split()) for c in THREAD_COLUMNS))
 
 
+def _iso_seconds(value: datetime | None) -> str | None:
+    """UTC, ISO 8601 to the second: 2026-11-30T09:39:01Z (SQLite gives naive UTC back)."""
+    if value is None:
+        return None
+    return f"{value.astimezone(UTC) if value.tzinfo else value:%Y-%m-%dT%H:%M:%SZ}"
+
+
 def _thread_table(rows: list[dict[str, object]]) -> None:
     from rich import box
     from rich.table import Table
@@ -264,17 +271,18 @@ def _thread_table(rows: list[dict[str, object]]) -> None:
     if not rows:
         print("No threads archived yet.")
         return
+    out = Console(highlight=False)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("URL", overflow="fold")
     table.add_column("Title")
-    table.add_column("Comments", justify="right")
+    table.add_column("Comments", justify="right", no_wrap=True)
     table.add_column("Last fetched (UTC)", no_wrap=True)
-    table.add_column("Status")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("URL", overflow="fold")  # whole when the terminal allows, else folded
     for row in rows:
         fetched = str(row["last_fetched"] or "-").replace("T", " ")[:16]
-        table.add_row(str(row["url"]), str(row["title"]), str(row["comments"]), fetched,
-                      str(row["status"]))
-    Console(highlight=False).print(table)
+        table.add_row(str(row["title"]), str(row["comments"]), fetched, str(row["status"]),
+                      str(row["url"]))
+    out.print(table)
 
 
 @command
@@ -336,12 +344,16 @@ def run_scheduler(
     from archiver.fetch.settings import DEFAULT_USER_AGENT
 
     agent = settings.fetch.user_agent
-    if agent == DEFAULT_USER_AGENT or re.search(r"@example\.(?:org|com|net)\b", agent):
+    placeholder = re.search(r"[\w.+-]*@example\.(?:org|com|net)\b", agent)
+    if agent == DEFAULT_USER_AGENT or placeholder:
+        what = ("no contact configured: sites see a placeholder in our User-Agent"
+                if agent == DEFAULT_USER_AGENT or placeholder is None else
+                f"the contact in our User-Agent is still a placeholder address"
+                f" ({placeholder.group(0)}, as in the example config)")
         console.print(
             "[yellow]warning:[/] "
-            + escape("no contact configured: sites see a placeholder in our User-Agent; set"
-                     " [fetch] contact (or ARCHIVER_FETCH_CONTACT) to where site owners can reach"
-                     " you"),
+            + escape(f"{what}; set [fetch] contact (or ARCHIVER_FETCH_CONTACT) to where site"
+                     " owners can reach you"),
             highlight=False, soft_wrap=True,
         )
     scheduler = Scheduler(settings)

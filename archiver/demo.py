@@ -30,6 +30,10 @@ def run_demo(
     """Archive the sample thread from a local server, then export it as a text dump and an
     offline HTML mirror under the data dir (the CLI gives the demo a data dir of its own);
     return the report and the exports folder."""
+    bundled = Path(__file__).resolve().parent.parent / sample  # run from another folder
+    if not (sample / "routes.json").is_file() and not sample.is_absolute() \
+            and (bundled / "routes.json").is_file():
+        sample = bundled
     if not (sample / "routes.json").is_file():
         raise UsageError(f"{sample}: no routes.json here (run from the project folder, or pass "
                          "--sample FOLDER)")

@@ -63,9 +63,30 @@ class DiscoveryReport:
     pages: int = 0  # feed/index pages fetched
     not_modified: int = 0
     errors: list[str] = field(default_factory=list)
+    known: int = 0  # listed links skipped: already archived or queued
+    old: int = 0  # listed links skipped: published before the site's `since`
+    over_cap: int = 0  # listed links skipped: past max_threads for this run
+    not_web: int = 0  # listed links skipped: not http(s) (mailto:, ftp:)
+    since: datetime | None = None
+
+    def skipped(self) -> list[str]:
+        """Why listed links were not queued, e.g. ["3 older than since (2026-10-31)"]."""
+        reasons = []
+        if self.old:
+            day = f" ({self.since:%Y-%m-%d})" if self.since is not None else ""
+            reasons.append(f"{self.old} older than since{day}")
+        if self.known:
+            reasons.append(f"{self.known} already archived or queued")
+        if self.over_cap:
+            reasons.append(f"{self.over_cap} over max_threads (next run)")
+        if self.not_web:
+            reasons.append(f"{self.not_web} not http(s) links")
+        return reasons
 
     def summary(self) -> str:
         text = f"{self.site}: {self.listed} listed, {len(self.queued)} new"
+        if self.skipped():
+            text += f" (skipped: {', '.join(self.skipped())})"
         if self.errors:
             text += f", {len(self.errors)} error(s): {self.errors[0]}"
         return text
@@ -258,6 +279,14 @@ class Discoverer:
             return True
         return repo.find_thread(session, url) is not None
 
+    def _known_as_listed(self, session: Session, listed: str) -> bool | None:
+        """Whether a listed link's thread is known (None: the link is no web page)."""
+        try:
+            url = normalise_url(listed)
+        except ValueError:
+            return None
+        return self.is_known(session, url) or (url != listed and self.is_known(session, listed))
+
     def _queue(
         self, session: Session, site: SiteConfig, links: list[Found], source: str,
         report: DiscoveryReport, now: datetime,
@@ -265,21 +294,34 @@ class Discoverer:
         """Queue the unknown links, in their normalised form (a link with tracking parameters
         or to a comment is its thread); (how many were new and in range, whether the cap is hit)."""
         d = site.discovery
+        report.since = d.since
         fresh = 0
-        for link in links:
-            report.listed += 1
+        for i, link in enumerate(links):
             if d.max_threads is not None and len(report.queued) >= d.max_threads:
+                for rest in links[i:]:
+                    report.listed += 1
+                    known = self._known_as_listed(session, rest.url)
+                    if known is None:
+                        report.not_web += 1
+                    elif known:
+                        report.known += 1
+                    else:
+                        report.over_cap += 1
                 return fresh, True
+            report.listed += 1
             try:
                 url = normalise_url(link.url)
             except ValueError:  # a feed may list anything (mailto:, ftp:): no thread to archive
+                report.not_web += 1
                 continue
             if self.is_known(session, url) or (url != link.url
                                                 and self.is_known(session, link.url)):
+                report.known += 1
                 continue  # (the URL as listed: queued by a version that did not normalise)
             if d.since is not None:
                 when = link.newest_possible()
                 if when is not None and when < d.since:
+                    report.old += 1
                     continue
             fresh += 1
             session.add(

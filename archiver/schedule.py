@@ -28,7 +28,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, col, func, select
 
-from archiver.config import RefreshPolicy, ScheduleConfig, Settings, SiteConfig
+from archiver.config import (
+    RefreshPolicy,
+    ScheduleConfig,
+    Settings,
+    SiteConfig,
+    format_duration,
+)
 from archiver.discovery import Discoverer, DiscoveryReport
 from archiver.errors import ArchiverError, FetchError, ParseError, UnsupportedSite, describe
 from archiver.fetch import Fetcher
@@ -151,7 +157,9 @@ class RunSummary:
     removed: int = 0
     failed: int = 0
     interrupted: int = 0
+    past_max_age: int = 0  # archived once, not followed: older than max_age
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # per site: listed but not queued, and why
 
     def line(self) -> str:
         text = (
@@ -162,6 +170,10 @@ class RunSummary:
             text += f", {self.failed} failed"
         if self.interrupted:
             text += f", {self.interrupted} interrupted (resumed next run)"
+        if self.past_max_age:
+            text += f", {self.past_max_age} past max_age (archived once, not followed)"
+        for skipped in self.skipped:
+            text += f"; skipped {skipped}"
         return text
 
 
@@ -346,13 +358,15 @@ class Runner:
                     entry.state, entry.thread_id, entry.done_at = "done", thread.id, now
                     entry.last_error = None
             self._plan(thread, now, changed=report.changed, closed=report.closed)
+            expired = (thread.next_due_at is None and not report.closed
+                       and thread.status == "open")
             if report.complete:
                 thread.last_error = None
             else:
                 thread.last_error = "; ".join(report.parse_errors)[:2000] or "incomplete read"
             session.commit()
         self._count(summary, archived=1, new=report.new, edited=report.edited,
-                    removed=report.removed)
+                    removed=report.removed, past_max_age=int(expired))
         log.info("%s", report.summary())
         return "archived"
 
@@ -400,7 +414,7 @@ class Runner:
 
     def _count(self, summary: RunSummary | None, *, archived: int = 0, new: int = 0,
                edited: int = 0, removed: int = 0, failed: int = 0, interrupted: int = 0,
-               error: str | None = None) -> None:
+               past_max_age: int = 0, error: str | None = None) -> None:
         if summary is None:
             return
         with self._summary_lock:
@@ -410,6 +424,7 @@ class Runner:
             summary.removed += removed
             summary.failed += failed
             summary.interrupted += interrupted
+            summary.past_max_age += past_max_age
             if error:
                 summary.errors.append(error)
 
@@ -452,6 +467,8 @@ class Runner:
                 continue
             summary.discovered += len(report.queued)
             summary.errors += [f"{site.name}: {e}" for e in report.errors]
+            if report.skipped():
+                summary.skipped.append(f"({site.name}): {', '.join(report.skipped())}")
 
 
 # -- the long-running scheduler ----------------------------------------------------------------
@@ -699,6 +716,31 @@ def _one_line(stored: str | None, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _unfollowed(session: Session, settings: Settings, now: datetime) -> str:
+    """Why open threads are not followed, e.g. " (3 open past max_age 30d: no longer
+    refreshed)"; empty when every open thread is followed."""
+    rows = session.exec(
+        select(Thread.url, Thread.published_at, Thread.first_seen_at).where(
+            Thread.status == "open", col(Thread.next_due_at).is_(None))
+    ).all()
+    expired, ages, unplanned = 0, set(), 0
+    for url, published, first_seen in rows:
+        born = as_utc(published or first_seen)
+        max_age = settings.refresh_for(url).max_age
+        if born is not None and now >= born + timedelta(seconds=max_age):
+            expired += 1
+            ages.add(max_age)
+        else:
+            unplanned += 1
+    notes = []
+    if expired:
+        age = f" {format_duration(ages.pop())}" if len(ages) == 1 else ""
+        notes.append(f"{expired} open past max_age{age}: no longer refreshed")
+    if unplanned:
+        notes.append(f"{unplanned} open not planned yet: the next run plans them")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process with this id exists on this machine (another user's counts)."""
     if pid <= 0:
@@ -786,8 +828,8 @@ def status_lines(settings: Settings, now: datetime | None = None) -> list[str]:
             lines.append(
                 f"Threads: {total} archived ({counts.get('open', 0)} open, "
                 f"{counts.get('closed', 0)} closed, {counts.get('gone', 0)} gone); "
-                f"{following} followed, {due_now} due now; {queued_all} new URL(s) queued"
-                + (f", {failed} given up" if failed else "")
+                f"{following} followed{_unfollowed(session, settings, now)}, {due_now} due now;"
+                f" {queued_all} new URL(s) queued" + (f", {failed} given up" if failed else "")
             )
             upcoming = session.exec(
                 select(Thread).where(col(Thread.next_due_at).is_not(None),

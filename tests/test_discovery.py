@@ -149,6 +149,8 @@ def test_backfill_once_bounded_by_since_and_max_threads(tmp_path: Path) -> None:
         # posts from March 2 on; first-light (March 1) and February's post are too old
         assert report.queued == [server.url(p) for p in exp["index_walk"][:3]]
         assert paths(server) == ["/2024/03/index.html", "/2024/02/index.html"]
+        assert (report.old, report.known, report.over_cap) == (2, 0, 0)  # said, not silent
+        assert report.summary().endswith("3 new (skipped: 2 older than since (2024-03-02))")
         server.requests.clear()
         report = disc.discover(settings.sites[0])
         assert report.queued == [] and paths(server) == []  # the backfill ran once
@@ -161,6 +163,8 @@ def test_backfill_once_bounded_by_since_and_max_threads(tmp_path: Path) -> None:
         report = disc.discover(settings.sites[0])
         assert report.queued == [server.url(p) for p in expected(BLOG)["index_walk"][:3]]
         assert paths(server) == ["/", "/page/2/"]
+        assert report.over_cap >= 1 and report.listed == 3 + report.over_cap + report.known
+        assert f"{report.over_cap} over max_threads (next run)" in report.summary()
 
 
 def test_known_threads_are_not_queued(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -174,6 +178,7 @@ def test_known_threads_are_not_queued(tmp_path: Path, cli) -> None:  # type: ign
         disc, settings = _discoverer(config, tmp_path)
         report = disc.discover(settings.sites[0])
         assert report.queued == [server.url(p) for p in exp["atom-3.xml"][1:]]
+        assert report.known == 1 and "(skipped: 1 already archived or queued)" in report.summary()
 
 
 def test_a_thread_listed_under_several_urls_is_queued_once_normalised(
@@ -209,3 +214,5 @@ def test_a_thread_listed_under_several_urls_is_queued_once_normalised(
     assert report.errors == []
     assert report.queued == [server.url(posts[1]), server.url(posts[2]) + "?page=2"]
     assert _queue(tmp_path / "d" / "archiver.db") == [(u, "queued") for u in report.queued]
+    assert report.summary().endswith(
+        "7 listed, 2 new (skipped: 4 already archived or queued, 1 not http(s) links)")

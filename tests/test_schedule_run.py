@@ -286,7 +286,9 @@ def test_run_warns_while_no_contact_is_configured(
         assert first.code == 0 and "warning: no contact configured" in first.err
         monkeypatch.setenv("ARCHIVER_FETCH_CONTACT", "mailto:archivist@example.net")
         placeholder = cli("-c", str(config), "run", "--once")  # an example address is no contact
-        assert placeholder.code == 0 and "warning: no contact configured" in placeholder.err
+        assert placeholder.code == 0 and "no contact configured" not in placeholder.err
+        assert ("warning: the contact in our User-Agent is still a placeholder address"
+                " (archivist@example.net, as in the example config)") in placeholder.err
         monkeypatch.setenv("ARCHIVER_FETCH_CONTACT", "mailto:archivist@harbour-history.test")
         second = cli("-c", str(config), "run", "--once")
         assert second.code == 0 and "no contact configured" not in second.err
