@@ -430,10 +430,14 @@ command(db_current, db_app, "current")
 @command
 def status() -> None:
     """Show the scheduler, the sites, the threads due and the last errors."""
-    from archiver.schedule import status_lines
+    from archiver.schedule import config_status_lines, status_lines
 
     settings = State.settings()
-    require_archive(settings)
+    try:
+        require_archive(settings)
+    except UsageError:  # what the config says, then the error (exit 2)
+        print("\n".join(config_status_lines(settings)))
+        raise
     print("\n".join(status_lines(settings)))
 
 

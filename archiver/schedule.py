@@ -760,14 +760,34 @@ def _stamp(when: datetime | None) -> str:
     return f"{when:%Y-%m-%d %H:%M} UTC" if when is not None else "-"
 
 
+def _site_line(site: SiteConfig) -> str:
+    how = "feed" if site.discovery.feed else "index pages"
+    state = "" if site.enabled else " [disabled]"
+    return (f"  {site.name}{state}  {site.url}  ({site.platform}, {how}, "
+            f"{site.schedule.describe()})")
+
+
+def _database_line(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(settings.db_url).render_as_string(hide_password=True)
+    return f"Database: {shown}   Config: {settings.source}"
+
+
+def config_status_lines(settings: Settings) -> list[str]:
+    """What `status` can say with no store yet (it creates none): the config's side only."""
+    lines = [_database_line(settings), "Scheduler: has never run", "",
+             f"Sites ({len(settings.sites)} configured):"]
+    for site in settings.sites:
+        lines += [_site_line(site), "    discovery: not run yet"]
+    return lines
+
+
 def status_lines(settings: Settings, now: datetime | None = None) -> list[str]:
     """What `archiver status` prints: the scheduler, the sites, the threads, the last errors."""
     now = now or repo.utcnow()
     store = Store(settings.db_url)
-    from sqlalchemy.engine import make_url
-
-    shown = make_url(settings.db_url).render_as_string(hide_password=True)
-    lines: list[str] = [f"Database: {shown}   Config: {settings.source}"]
+    lines: list[str] = [_database_line(settings)]
     try:
         with store.session() as session:
             beat = session.exec(select(Heartbeat).where(Heartbeat.name == "scheduler")).first()
@@ -785,14 +805,11 @@ def status_lines(settings: Settings, now: datetime | None = None) -> list[str]:
                 lines.append("  none (add [[sites]] to the config to discover threads by itself)")
             for site in settings.sites:
                 check = session.exec(select(SiteCheck).where(SiteCheck.name == site.name)).first()
-                how = "feed" if site.discovery.feed else "index pages"
                 queued = session.exec(
                     select(func.count()).select_from(DiscoveredUrl).where(
                         DiscoveredUrl.site == site.name, DiscoveredUrl.state == "queued")
                 ).one()
-                state = "" if site.enabled else " [disabled]"
-                lines.append(f"  {site.name}{state}  {site.url}  ({site.platform}, {how}, "
-                             f"{site.schedule.describe()})")
+                lines.append(_site_line(site))
                 if check is None:
                     lines.append("    discovery: not run yet")
                 else:

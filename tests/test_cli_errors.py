@@ -89,11 +89,17 @@ def test_database_that_cannot_be_opened(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder")
     for url, says in cases:
         env = {**_env(tmp_path), "ARCHIVER_DATABASE_URL": url}
-        result = run_cli_subprocess("threads", env=env)
+        # a read-only command never creates a SQLite store: a writing one meets the error
+        args = ("archive", "http://127.0.0.1:9/x.html") if url.startswith("sqlite") \
+            else ("threads",)
+        result = run_cli_subprocess(*args, env=env)
         assert result.code == 2, (url, result.err)
         line = _one_line_error(result.err)
         assert line.startswith("error: cannot open database") and says in line, line
         assert "s3cret" not in line
+    nothing = run_cli_subprocess("threads", env={
+        **_env(tmp_path), "ARCHIVER_DATABASE_URL": f"sqlite:///{tmp_path}/a-file/below/x.db"})
+    assert nothing.code == 2 and _one_line_error(nothing.err).startswith("error: no archive at")
 
 
 def test_non_html_response(tmp_path: Path) -> None:
@@ -107,7 +113,7 @@ def test_non_html_response(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["archive"], "Missing argument 'url'. (see 'archiver archive --help')"),
+        (["archive"], "Missing argument 'URL'. (see 'archiver archive --help')"),
         (["--bogus"], "No such option: --bogus"),
         (["no-such-command"], "No such command 'no-such-command'"),
         (["export", "text", "--since"], "Option '--since' requires an argument"),

@@ -94,6 +94,9 @@ def test_read_only_commands_never_create_a_store(
     """Item 9: on an empty data folder, one line and exit 2; nothing created."""
     result = cli(*args)
     assert result.code == 2
+    if args == ("status",):  # what the config says (no sites here), then the error
+        assert result.out.startswith("Database: sqlite:///")
+        assert "Sites (0 configured)" in result.out
     lines = result.err.strip().splitlines()
     assert lines == [f"error: no archive at {data_dir / 'archiver.db'} yet: run archiver"
                      " archive URL first"]

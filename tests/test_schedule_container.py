@@ -202,9 +202,11 @@ def test_dockerfile_install_and_start_commands_in_a_fresh_virtualenv(tmp_path: P
 
     health = archiver(*df.healthcheck[1:])
     assert health.returncode == 1 and "no database" in health.stdout  # not started yet
-    status = archiver("status")
-    assert status.returncode == 0, status.stderr
+    status = archiver("status")  # the config's sites, and no store created (issue 20 item 9)
+    assert status.returncode == 2 and status.stderr.startswith("error: no archive at"), \
+        status.stderr
     assert "moa" in status.stdout and "https://www.moonofalabama.org/" in status.stdout
+    assert not (data / "archiver.db").exists()
 
     exp = expected(BLOG)
     log = tmp_path / "run.log"
