@@ -64,12 +64,19 @@ def test_export_stdout_and_threads_listing(moa_one_page, data_dir: Path, cli) ->
     assert result.code == 0
     assert result.out.startswith("Moon of Alabama Brecht quote\nJune 08, 2018\n")
     assert result.out.rstrip().endswith("The comments to this entry are closed.")
-    listing = cli("threads")
+    listing = cli("threads")  # piped: tab-separated, with a header
     assert listing.code == 0
-    assert url in listing.out and "40 comments" in listing.out
+    header, row = (line.split("\t") for line in listing.out.splitlines())
+    assert dict(zip(header, row, strict=True)) | {"last_fetched": ""} == {
+        "url": url, "title": "Syria - Is The ISIS Attack On Abu Kamal Part Of A U.S. Plan?",
+        "comments": "40", "last_fetched": "",
+        "status": "closed"}
 
 
 def test_export_of_unarchived_url_is_a_clear_error(data_dir: Path, cli) -> None:
+    from archiver.store.db import Store, default_database_url
+
+    Store(default_database_url(data_dir)).close()  # a store, without that thread
     result = cli("export", "text", "http://127.0.0.1:9/never.html", "-o", "-")
     assert result.code == 2
     assert "has not been archived" in result.err

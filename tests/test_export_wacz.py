@@ -78,6 +78,9 @@ def test_reference_thread_as_wacz(moa_paged: FixtureServer, data_dir: Path, cli,
 
 
 def test_wacz_errors_are_one_line(data_dir: Path, cli, tmp_path: Path) -> None:
+    from archiver.store.db import Store, default_database_url
+
+    Store(default_database_url(data_dir)).close()  # an empty store (none at all: another error)
     result = cli("export", "wacz", "-o", str(tmp_path / "x.wacz"))
     assert result.code == 2
     assert "nothing to export" in result.err
