@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from archiver.adapters.dates import parse_date
 from archiver.config import SiteConfig
-from archiver.errors import ArchiverError, FetchError, ParseError
+from archiver.errors import ArchiverError, FetchError, ParseError, describe
 from archiver.fetch import Fetcher, FetchResult
 from archiver.store import repo
 from archiver.store.db import Store
@@ -259,7 +259,7 @@ class Discoverer:
             links, next_url = parse(result)
         except (ParseError, ValueError) as exc:
             capture.parsed_ok, capture.parse_error = False, str(exc)
-            state.last_error = str(exc)
+            state.last_error = describe(exc, 2000)
             session.commit()
             raise ParseError(str(exc)) from None
         capture.parsed_ok = True
