@@ -72,7 +72,8 @@ def test_help_reads_like_a_well_kept_cli(cli) -> None:  # type: ignore[no-untype
     version = cli("--version")
     assert version.code == 0 and version.out == f"archiver {__version__}\n"
     pages = {name: cli(*name.split(), "--help") for name in
-             ("", "archive", "threads", "export", "run", "status", "health", "demo")}
+             ("", "archive", "threads", "export", "run", "status", "health", "demo", "db",
+              "db upgrade")}
     for name, page in pages.items():
         assert page.code == 0, (name, page.err)
         assert not re.search(r"<(bool|str|int|float|path)>|\{\w+\}", page.out), (name, page.out)
