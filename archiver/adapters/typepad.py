@@ -14,6 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.adapters.base import ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.dates import parse_date
+from archiver.adapters.depth import parse_html
 from archiver.adapters.render import render_children
 from archiver.errors import ParseError, UnsupportedSite
 
@@ -88,7 +89,7 @@ def matches(html: str, url: str = "") -> bool:
     head = html[:8192].lower()
     if "typepad.com" in head and ('name="generator"' in head or "typepad-standard" in head):
         return True
-    tree = LexborHTMLParser(html)
+    tree = parse_html(html)
     return (
         tree.css_first("h3.entry-header") is not None
         and tree.css_first("div.entry-body") is not None
@@ -198,16 +199,23 @@ def _content_and_footer(node: LexborNode) -> tuple[LexborNode | None, LexborNode
 
 
 def _links(node: LexborNode) -> list[LexborNode]:
-    """``node.css("a")``: the node's ``a`` descendants in document order (a footer is small)."""
+    """``node.css("a")``: the node's ``a`` descendants in document order, walked with a stack
+    (a footer is small, but its nesting is the page's to choose)."""
     found: list[LexborNode] = []
+    pending: list[LexborNode] = []  # where to go on once the current node's subtree is done
     child = node.child
     while child is not None:
         tag = child.tag
         if tag == "a":
             found.append(child)
         if tag != "-text" and child.child is not None:
-            found += _links(child)
+            if child.next is not None:
+                pending.append(child.next)
+            child = child.child
+            continue
         child = child.next
+        if child is None and pending:
+            child = pending.pop()
     return found
 
 
@@ -321,7 +329,7 @@ def _next_page_url(
 
 def parse_page(html: str, url: str) -> ParsedPage:
     """Read one page of a TypePad thread (the post page or a later comment page)."""
-    tree = LexborHTMLParser(html)
+    tree = parse_html(html)
     thread = _parse_thread(tree, url)
     scope = tree.css_first(".comments") or tree.body
     nested = scope is not None and scope.css_first(".comment-content .comment-footer") is not None
