@@ -97,12 +97,25 @@ def matches(html: str, url: str = "") -> bool:
     )
 
 
+def _resolve(base: str, href: str) -> str | None:
+    """href made absolute against base, or None when it is no URL urllib can read (a page may
+    hold anything in an href: ``http://[::1`` is refused with ValueError)."""
+    try:
+        joined = urljoin(base, href)
+        urlsplit(joined)
+    except ValueError:
+        return None
+    return joined
+
+
 def _canonical_url(tree: LexborHTMLParser, url: str) -> str:
     sources = (('link[rel="canonical"]', "href"), ('meta[property="og:url"]', "content"))
     for selector, attr in sources:
         node = tree.css_first(selector)
         if node is not None and node.attributes.get(attr):
-            return urldefrag(urljoin(url, node.attributes[attr] or ""))[0]
+            target = _resolve(url, node.attributes[attr] or "")
+            if target is not None:
+                return urldefrag(target)[0]
     return urldefrag(url)[0]
 
 
@@ -239,7 +252,8 @@ def _parse_comment(node: LexborNode, url: str, nested_footers: bool = True) -> P
         if date_link is not None:
             date_text = _text(date_link)
             href = date_link.attributes.get("href") or ""
-            permalink = href if href.startswith(("http://", "https://")) else urljoin(url, href)
+            permalink = href if href.startswith(("http://", "https://")) else _resolve(url, href)
+        if date_text:  # the footer read around the date link's text
             before, _, after = footer_text.partition(date_text)
             author_name = before.strip().rstrip("|").strip()
             tail = after.strip().lstrip("|").strip()
@@ -288,9 +302,11 @@ def _current_page(pagers: list[LexborNode]) -> int:
     return 1
 
 
-def _same_thread(target: str, thread_url: str) -> bool:
+def _same_thread(target: str | None, thread_url: str) -> bool:
     """Whether target is thread_url's page: the same path (another query), or below it with
     the file extension dropped (/2018/06/post.html -> /2018/06/post/comments/page/2/)."""
+    if target is None:
+        return False
     there, here = urlsplit(target), urlsplit(thread_url)
     if there.netloc.lower() != here.netloc.lower():
         return False
@@ -308,7 +324,8 @@ def _next_page_url(
     # only when it leads to a page of this same thread
     links += [
         a for a in tree.css('a[rel~="next"]')
-        if a not in links and _same_thread(urljoin(url, a.attributes.get("href") or ""), thread_url)
+        if a not in links
+        and _same_thread(_resolve(url, a.attributes.get("href") or ""), thread_url)
     ]
     chosen = None
     for link in links:
@@ -323,7 +340,10 @@ def _next_page_url(
                 break
     if chosen is None or not chosen.attributes.get("href"):
         return None
-    target = urldefrag(urljoin(url, chosen.attributes["href"] or ""))[0]
+    target = _resolve(url, chosen.attributes["href"] or "")
+    if target is None:
+        return None
+    target = urldefrag(target)[0]
     return target if target != urldefrag(url)[0] else None
 
 
