@@ -2,8 +2,10 @@
 
 Rules: paragraphs, blockquotes, lists, headings and other blocks are separated by a blank line;
 ``<br>`` is a line break; links show their text; images show their alt text; list items are
-``- item`` or ``1. item``, one per line; runs of spaces collapse as a browser would; non-breaking
-spaces stay.
+``- item`` or ``1. item``, one per line, an item's own paragraphs and blocks folded onto the
+lines after it (no blank line inside an item); runs of spaces collapse as a browser would;
+non-breaking spaces stay. The tree is walked with an explicit stack, never a recursion on its
+depth (tests/test_render.py pins the rules).
 """
 
 from __future__ import annotations
