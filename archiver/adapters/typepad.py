@@ -14,6 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.adapters.base import ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.dates import parse_date
+from archiver.adapters.depth import parse_html
 from archiver.adapters.render import render_children
 from archiver.errors import ParseError, UnsupportedSite
 
@@ -88,7 +89,7 @@ def matches(html: str, url: str = "") -> bool:
     head = html[:8192].lower()
     if "typepad.com" in head and ('name="generator"' in head or "typepad-standard" in head):
         return True
-    tree = LexborHTMLParser(html)
+    tree = parse_html(html)
     return (
         tree.css_first("h3.entry-header") is not None
         and tree.css_first("div.entry-body") is not None
@@ -96,12 +97,25 @@ def matches(html: str, url: str = "") -> bool:
     )
 
 
+def _resolve(base: str, href: str) -> str | None:
+    """href made absolute against base, or None when it is no URL urllib can read (a page may
+    hold anything in an href: ``http://[::1`` is refused with ValueError)."""
+    try:
+        joined = urljoin(base, href)
+        urlsplit(joined)
+    except ValueError:
+        return None
+    return joined
+
+
 def _canonical_url(tree: LexborHTMLParser, url: str) -> str:
     sources = (('link[rel="canonical"]', "href"), ('meta[property="og:url"]', "content"))
     for selector, attr in sources:
         node = tree.css_first(selector)
         if node is not None and node.attributes.get(attr):
-            return urldefrag(urljoin(url, node.attributes[attr] or ""))[0]
+            target = _resolve(url, node.attributes[attr] or "")
+            if target is not None:
+                return urldefrag(target)[0]
     return urldefrag(url)[0]
 
 
@@ -198,16 +212,23 @@ def _content_and_footer(node: LexborNode) -> tuple[LexborNode | None, LexborNode
 
 
 def _links(node: LexborNode) -> list[LexborNode]:
-    """``node.css("a")``: the node's ``a`` descendants in document order (a footer is small)."""
+    """``node.css("a")``: the node's ``a`` descendants in document order, walked with a stack
+    (a footer is small, but its nesting is the page's to choose)."""
     found: list[LexborNode] = []
+    pending: list[LexborNode] = []  # where to go on once the current node's subtree is done
     child = node.child
     while child is not None:
         tag = child.tag
         if tag == "a":
             found.append(child)
         if tag != "-text" and child.child is not None:
-            found += _links(child)
+            if child.next is not None:
+                pending.append(child.next)
+            child = child.child
+            continue
         child = child.next
+        if child is None and pending:
+            child = pending.pop()
     return found
 
 
@@ -231,7 +252,8 @@ def _parse_comment(node: LexborNode, url: str, nested_footers: bool = True) -> P
         if date_link is not None:
             date_text = _text(date_link)
             href = date_link.attributes.get("href") or ""
-            permalink = href if href.startswith(("http://", "https://")) else urljoin(url, href)
+            permalink = href if href.startswith(("http://", "https://")) else _resolve(url, href)
+        if date_text:  # the footer read around the date link's text
             before, _, after = footer_text.partition(date_text)
             author_name = before.strip().rstrip("|").strip()
             tail = after.strip().lstrip("|").strip()
@@ -280,9 +302,11 @@ def _current_page(pagers: list[LexborNode]) -> int:
     return 1
 
 
-def _same_thread(target: str, thread_url: str) -> bool:
+def _same_thread(target: str | None, thread_url: str) -> bool:
     """Whether target is thread_url's page: the same path (another query), or below it with
     the file extension dropped (/2018/06/post.html -> /2018/06/post/comments/page/2/)."""
+    if target is None:
+        return False
     there, here = urlsplit(target), urlsplit(thread_url)
     if there.netloc.lower() != here.netloc.lower():
         return False
@@ -300,7 +324,8 @@ def _next_page_url(
     # only when it leads to a page of this same thread
     links += [
         a for a in tree.css('a[rel~="next"]')
-        if a not in links and _same_thread(urljoin(url, a.attributes.get("href") or ""), thread_url)
+        if a not in links
+        and _same_thread(_resolve(url, a.attributes.get("href") or ""), thread_url)
     ]
     chosen = None
     for link in links:
@@ -315,13 +340,16 @@ def _next_page_url(
                 break
     if chosen is None or not chosen.attributes.get("href"):
         return None
-    target = urldefrag(urljoin(url, chosen.attributes["href"] or ""))[0]
+    target = _resolve(url, chosen.attributes["href"] or "")
+    if target is None:
+        return None
+    target = urldefrag(target)[0]
     return target if target != urldefrag(url)[0] else None
 
 
 def parse_page(html: str, url: str) -> ParsedPage:
     """Read one page of a TypePad thread (the post page or a later comment page)."""
-    tree = LexborHTMLParser(html)
+    tree = parse_html(html)
     thread = _parse_thread(tree, url)
     scope = tree.css_first(".comments") or tree.body
     nested = scope is not None and scope.css_first(".comment-content .comment-footer") is not None

@@ -22,6 +22,7 @@ import nh3
 from sqlmodel import Session
 
 from archiver import __version__
+from archiver.adapters.depth import cap_depth
 from archiver.export import output
 from archiver.export.selection import (
     Resolved,
@@ -63,11 +64,12 @@ def _image_placeholder(match: re.Match[str]) -> str:
 def sanitize(fragment: str, base_url: str) -> str:
     """Archived HTML made inert: no scripts, styles, event handlers, frames, forms or images
     (each image becomes a placeholder); links kept (relative ones resolved against the page)
-    and marked external (rel="external nofollow noopener")."""
+    and marked external (rel="external nofollow noopener"). Block containers nested deeper
+    than archiver.adapters.depth.MAX_DEPTH are flattened first, their text kept."""
     if not fragment:
         return ""
     cleaned = nh3.clean(
-        fragment,
+        cap_depth(fragment),  # html5ever is quadratic in block nesting, as lexbor is
         tags=_TAGS,
         clean_content_tags=_CLEAN_CONTENT,
         attributes=_ATTRIBUTES,
