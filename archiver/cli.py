@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,8 +18,17 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from archiver import __version__
 from archiver.config import Settings, check_url, load_settings
-from archiver.errors import ArchiverError, UsageError, describe
+from archiver.errors import (
+    ArchiverError,
+    IncompleteFetch,
+    IncompleteParse,
+    UsageError,
+    describe,
+)
 from archiver.store.db import Store
+
+if TYPE_CHECKING:
+    from archiver.pipeline import ArchiveReport
 
 
 class _Argument(TyperArgument):
@@ -170,6 +179,17 @@ def _options(
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def incomplete_error(report: ArchiveReport) -> ArchiverError:
+    """The one line for a thread read in part: the first page that failed, how many more."""
+    first, more = report.problems[0], len(report.problems) - 1
+    also = f" (and {more} more page{'s' * (more != 1)})" if more else ""
+    message = (f"incomplete read of {report.url}: {first}{also}; the comments read are kept and "
+               "none is flagged removed: run archive again to fetch the rest")
+    if report.failed_pages:
+        return IncompleteFetch(message, url=report.url)
+    return IncompleteParse(message)
+
+
 @command
 def archive(
     url: Annotated[str, typer.Argument(help="URL of the thread (the post page).")],
@@ -215,8 +235,10 @@ def archive(
 
         report = ThreadArchiver(store, fetcher).archive(url, platform=platform, on_page=on_page)
     print(report.summary())
-    for error in report.parse_errors:
-        console.print(f"[yellow]warning:[/] {error}")
+    if report.stopped:
+        console.print(f"[yellow]warning:[/] {report.stopped}", highlight=False, soft_wrap=True)
+    if report.problems:
+        raise incomplete_error(report)
 
 
 THREAD_COLUMNS = ("url", "title", "comments", "last_fetched", "status")

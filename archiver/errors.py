@@ -51,6 +51,14 @@ class ParseError(ArchiverError):
     exit_code = 6
 
 
+class IncompleteFetch(FetchError):
+    """A thread was read in part: a later page could not be fetched (what was read is kept)."""
+
+
+class IncompleteParse(ParseError):
+    """A thread was read in part: a later page could not be parsed (what was read is kept)."""
+
+
 _DB_HINTS = (
     ("unique constraint", "another archiver may be writing the same thread; run again"),
     ("duplicate key", "another archiver may be writing the same thread; run again"),

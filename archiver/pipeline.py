@@ -21,6 +21,7 @@ from archiver.fetch import Fetcher, FetchResult
 from archiver.store import repo
 from archiver.store.db import Store
 from archiver.store.models import Capture, Thread, UrlState
+from archiver.urls import normalise_url, same_host
 
 log = logging.getLogger("archiver.pipeline")
 
@@ -40,23 +41,38 @@ class ArchiveReport:
     new: int = 0
     edited: int = 0
     removed: int = 0
+    held_back: int = 0  # removals waiting for a second complete read to confirm them
     complete: bool = False
     closed: bool = False
     parse_errors: list[str] = field(default_factory=list)
+    failed_pages: list[str] = field(default_factory=list)  # pages that could not be fetched
+    stopped: str = ""  # why the walk stopped short of the last page (page limit, a loop)
 
     @property
     def changed(self) -> bool:
         return bool(self.new or self.edited or self.removed)
+
+    @property
+    def problems(self) -> list[str]:
+        """Why the read is incomplete: failed pages, pages that could not be parsed."""
+        return self.failed_pages + self.parse_errors
 
     def summary(self) -> str:
         parts = [f"{self.comments} comments", f"{self.pages} page{'s' * (self.pages != 1)}"]
         if self.pages_not_modified:
             parts.append(f"{self.pages_not_modified} unchanged")
         parts.append(f"{self.new} new, {self.edited} edited, {self.removed} removed")
+        if self.held_back:
+            parts.append(f"{self.held_back} removals held back until the next complete read "
+                         "confirms them")
         if self.closed:
             parts.append("comments closed")
+        if self.failed_pages:
+            parts.append(f"{len(self.failed_pages)} page(s) could not be fetched")
         if self.parse_errors:
             parts.append(f"{len(self.parse_errors)} page(s) failed to parse")
+        if not self.complete:
+            parts.append("incomplete: nothing flagged removed")
         return f"Archived {self.title!r}: " + ", ".join(parts)
 
 
@@ -137,6 +153,7 @@ class ThreadArchiver:
         now: datetime | None = None,
     ) -> None:
         now = now or repo.utcnow()
+        url = normalise_url(url)
         thread: Thread | None = repo.find_thread(session, url)
         existing = repo.existing_comments(session, thread.id) if thread and thread.id else {}
         merge = repo.MergeResult()
@@ -147,21 +164,33 @@ class ThreadArchiver:
         complete = False
         while page_url is not None:
             if page_url in visited or len(visited) >= self.max_pages:
-                log.warning("stopping at %s: page seen already or page limit reached", page_url)
+                report.stopped = (f"stopped at {page_url}: "
+                                  + ("page seen already" if page_url in visited
+                                     else f"page limit ({self.max_pages}) reached"))
+                log.warning("%s", report.stopped)
                 break
+            first = not visited
             visited.add(page_url)
             report.pages += 1
             if on_page is not None:
                 on_page(report.pages, page_url)
             state = repo.url_state(session, page_url)
+            known_next = state.next_page_url  # from this page's last parse: a way past a failure
             conditional = thread is not None and state.last_capture_id is not None
-            result, captures = self._fetch(session, page_url, conditional, state)
+            try:
+                result, captures = self._fetch(session, page_url, conditional, state)
+            except FetchError as exc:
+                if first or thread is None:
+                    raise
+                report.failed_pages.append(str(exc))
+                page_url = known_next
+                continue
             capture = captures[-1]
             if result.status == 304 and conditional:
                 report.pages_not_modified += 1
                 for hop in captures:
                     hop.thread_id = thread.id if thread else None
-                repo.keep_unchanged_page(existing, page_url, merge)
+                repo.keep_unchanged_page(existing, page_url, merge, state.comment_ids)
                 state.last_status, state.last_fetched_at = 304, capture.fetched_at
                 session.commit()
                 page_url = state.next_page_url
@@ -169,13 +198,17 @@ class ThreadArchiver:
                     complete = True
                 continue
             if result.status >= 400 or result.status == 304:
-                if thread is not None and page_url == url and result.status in (404, 410):
+                if thread is not None and first and result.status in (404, 410):
                     thread.status, thread.gone_at = "gone", thread.gone_at or now
                     thread.last_error = f"HTTP {result.status}"
                 state.last_status, state.failures = result.status, state.failures + 1
                 state.last_error = f"HTTP {result.status}"
                 session.commit()
-                raise _http_error(result)
+                if first or thread is None:
+                    raise _http_error(result)
+                report.failed_pages.append(str(_http_error(result)))
+                page_url = known_next
+                continue
             try:
                 if not _is_html(result):
                     raise UnsupportedSite(
@@ -191,19 +224,24 @@ class ThreadArchiver:
                     f"{type(exc).__name__}: {exc}")
                 capture.parsed_ok, capture.parse_error = False, why
                 session.commit()
-                if thread is None or report.pages == 1:
+                if thread is None or first:
                     if isinstance(exc, UnsupportedSite | ParseError):
                         raise
                     raise ParseError(f"{result.url}: cannot read the page: {why}") from exc
                 report.parse_errors.append(f"{result.url}: {why}")
                 log.error("parse failed for %s: %s", result.url, why)
-                break
-            if thread is None or report.pages == 1:
+                page_url = known_next  # the pages after it are still read, if we know the way
+                continue
+            if first:
+                parsed.thread.url = self._thread_url(parsed.thread.url, url, result.url)
                 site = repo.get_or_create_site(session, parsed.thread.url, adapter.PLATFORM,
                                                parsed.thread)
-                thread = repo.upsert_thread(session, site, parsed.thread, now)
-                if not existing and thread.id:
-                    existing = repo.existing_comments(session, thread.id)
+                found = repo.upsert_thread(session, site, parsed.thread, now)
+                if thread is None or found.id != thread.id:  # new, or another canonical now
+                    existing = repo.existing_comments(session, found.id or 0)
+                thread = found
+                repo.add_thread_urls(session, thread.id or 0,
+                                     (url, result.url, parsed.thread.url), now)
             assert thread is not None
             repo.merge_page(session, thread, existing, page_url, parsed.comments, merge, now)
             for hop in captures:  # redirect hops too: the thread is found by the URL asked for
@@ -214,6 +252,7 @@ class ThreadArchiver:
             state.last_modified = result.header("last-modified")
             state.last_status, state.last_fetched_at = result.status, capture.fetched_at
             state.last_capture_id, state.next_page_url = capture.id, parsed.next_page_url
+            state.comment_ids = [c.source_id for c in parsed.comments]
             state.failures, state.last_error = 0, None
             session.commit()
             last_page = parsed
@@ -222,18 +261,34 @@ class ThreadArchiver:
                 complete = True
         if thread is None:
             raise FetchError(f"{url}: nothing could be archived", url=url)
+        complete = complete and not report.problems
         if complete:
-            repo.mark_removed(session, existing, merge, now)
+            repo.mark_removed(session, thread, existing, merge, now)
         if last_page is not None:
             thread.comments_closed = last_page.comments_closed
         if thread.status != "gone" or complete:
             thread.status = "closed" if thread.comments_closed else "open"
         thread.pages = len(visited)
         thread.last_fetched_at = now
+        thread.complete = complete
         if merge.changed:
             thread.last_change_at = now
         session.commit()
         report.thread_id, report.title = thread.id, thread.title
         report.new, report.edited, report.removed = merge.new, merge.edited, merge.removed
+        report.held_back = merge.held_back
         report.complete, report.closed = complete, thread.comments_closed
         report.comments = repo.count_current_comments(session, thread.id or 0)
+
+    @staticmethod
+    def _thread_url(canonical: str, asked: str, fetched: str) -> str:
+        """The thread's URL: the page's canonical link when it stays on the host the page came
+        from (www. aside), else the page's own URL. A page cannot take over a thread of
+        another site by naming it as canonical."""
+        canonical = normalise_url(canonical) if canonical else ""
+        own = normalise_url(fetched or asked)
+        if canonical and same_host(canonical, own):
+            return canonical
+        if canonical:
+            log.warning("ignoring the canonical link %s of %s: another host", canonical, own)
+        return own

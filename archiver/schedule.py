@@ -363,7 +363,8 @@ class Runner:
             if report.complete:
                 thread.last_error = None
             else:
-                thread.last_error = "; ".join(report.parse_errors)[:2000] or "incomplete read"
+                thread.last_error = "; ".join(report.problems)[:2000] or (
+                    report.stopped or "incomplete read")
             session.commit()
         self._count(summary, archived=1, new=report.new, edited=report.edited,
                     removed=report.removed, past_max_age=int(expired))

@@ -138,3 +138,12 @@ def normalise_url(url: str) -> str:
     return urlunsplit((
         parts.scheme, parts.netloc, _escapes(parts.path) or "/", _query(_escapes(parts.query)), "",
     ))
+
+
+def same_host(a: str, b: str) -> bool:
+    """Whether two URLs are on one host (scheme, port and a leading www. aside)."""
+
+    def host(url: str) -> str:
+        return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+    return host(a) == host(b)

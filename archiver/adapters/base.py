@@ -31,6 +31,7 @@ class ParsedThread:
     body_text: str = ""
     site_name: str = ""
     site_tagline: str = ""
+    site_url: str = ""  # the base URL of the site (blog, forum) the thread belongs to, if known
     date_header: str = ""
     author: str = ""
     published_text: str = ""  # e.g. "June 8, 2018 at 18:39 UTC"

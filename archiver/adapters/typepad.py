@@ -119,6 +119,26 @@ def _canonical_url(tree: LexborHTMLParser, url: str) -> str:
     return urldefrag(url)[0]
 
 
+_DATED_PATH = re.compile(r"/\d{4}/\d{2}/")
+
+
+def _site_url(tree: LexborHTMLParser, thread_url: str) -> str:
+    """The blog's base URL: the banner's link when it is absolute and the post lies below it,
+    else the post URL's path up to its /YYYY/MM/ (TypePad serves blogs at host/blogname/),
+    else the host's root."""
+    parts = urlsplit(thread_url)
+    root = f"{parts.scheme}://{parts.netloc}/"
+    link = tree.css_first("#banner-header a")
+    href = (link.attributes.get("href") or "") if link is not None else ""
+    if href.startswith(("http://", "https://")):
+        base = href.split("#", 1)[0].split("?", 1)[0]
+        base = base if base.endswith("/") else base.rsplit("/", 1)[0] + "/"
+        if thread_url.lower().startswith(base.lower()):
+            return base
+    dated = _DATED_PATH.search(parts.path)
+    return root + parts.path[1:dated.start() + 1] if dated else root
+
+
 def _tagline(tree: LexborHTMLParser) -> str:
     node = tree.css_first("#banner-description")
     if node is None:
@@ -159,8 +179,10 @@ def _parse_thread(tree: LexborHTMLParser, url: str) -> ParsedThread:
         author, date_text = found["author"].strip(), found["date"].strip()
     permalink_node = scope.css_first("a.permalink")
     site_header = tree.css_first("#banner-header")
+    canonical = _canonical_url(tree, url)
     return ParsedThread(
-        url=_canonical_url(tree, url),
+        url=canonical,
+        site_url=_site_url(tree, canonical),
         title=_text(header),
         body_html=body_html,
         body_text=body_text,

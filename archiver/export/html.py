@@ -169,7 +169,8 @@ class MirrorWriter:
         if site_id not in self._sites:
             site = self.session.get(Site, site_id)
             if site is None:  # a thread always has a site; keep going if the row is gone
-                site = Site(id=site_id, origin=f"site-{site_id}", created_at=datetime.now(UTC))
+                site = Site(id=site_id, origin=f"site-{site_id}", base_url=f"site-{site_id}",
+                            created_at=datetime.now(UTC))
             self._sites[site_id] = site
         return self._sites[site_id]
 
@@ -205,7 +206,7 @@ class MirrorWriter:
             out.write(
                 f'<li><a href="{output.site_slug(site)}/index.html">'
                 f"{_e(site.title or site.name or site.origin)}</a> "
-                f'<span class="meta">{_e(site.origin)}</span></li>\n'
+                f'<span class="meta">{_e(site.base_url or site.origin)}</span></li>\n'
             )
         out.write(
             "</ul>\n<h2>Threads</h2>\n<table class=\"threads\">\n<thead><tr><th>Title</th>"
@@ -249,7 +250,7 @@ class MirrorWriter:
                 '<nav class="crumbs"><a href="../index.html">All archived threads</a></nav>\n'
                 f"<main>\n<h1>{_e(title)}</h1>\n"
                 f'<p class="site-tagline">{_e(site.tagline)}</p>\n'
-                f'<p class="meta">Archived from {_ext_link(site.origin, site.origin)}</p>\n'
+                f'<p class="meta">Archived from {_ext_link(site.base_url, site.base_url)}</p>\n'
                 '<table class="threads">\n<thead><tr><th>Title</th><th>Date</th>'
                 "<th>Comments</th></tr></thead>\n<tbody>\n"
             )

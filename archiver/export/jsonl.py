@@ -38,6 +38,7 @@ def site_object(site: Site | None) -> dict[str, Any] | None:
     return {
         "name": site.name,
         "origin": site.origin,
+        "base_url": site.base_url,
         "platform": site.platform,
         "title": site.title,
         "tagline": site.tagline,

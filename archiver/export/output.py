@@ -40,8 +40,12 @@ def _short_hash(text: str, length: int) -> str:
 
 
 def site_slug(site: Site) -> str:
-    """Folder name of a site: its host, plus a short hash of its origin (so never ambiguous)."""
-    host = urlsplit(site.origin).netloc or site.origin
+    """Folder name of a site: its host (and path, for one of several sites on a host), plus a
+    short hash of its origin or base URL (so never ambiguous)."""
+    parts = urlsplit(site.base_url or site.origin)
+    host = parts.netloc or site.origin
+    if parts.path.strip("/"):
+        return f"{slugify(host + ' ' + parts.path, 60, 'site')}-{_short_hash(site.base_url, 6)}"
     return f"{slugify(host, 60, 'site')}-{_short_hash(site.origin, 6)}"
 
 

@@ -90,7 +90,8 @@ def _site_matches(site: Site, name: str, config_hosts: frozenset[str]) -> bool:
     host = urlsplit(site.origin).netloc.lower()
     name = urlsplit(site.origin).hostname or host  # the host without its port
     return host in config_hosts or wanted in {
-        site.name.lower(), site.title.lower(), site.origin.lower(), host,
+        site.name.lower(), site.title.lower(), site.origin.lower(), site.base_url.lower(),
+        site.base_url.lower().rstrip("/"), host,
         host.removeprefix("www."), name, name.removeprefix("www."),
     }
 

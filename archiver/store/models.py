@@ -12,10 +12,13 @@ from sqlmodel import JSON, Field, SQLModel
 
 
 class Site(SQLModel, table=True):
-    """A website we archive from, keyed by its origin (scheme://host[:port])."""
+    """A website we archive from, keyed by its base URL: its origin (scheme://host[:port]) and,
+    where one host serves many sites (TypePad's host/blogname/, WordPress multisite, forum
+    hosts), the path the site lives under."""
 
     id: int | None = Field(default=None, primary_key=True)
-    origin: str = Field(index=True, unique=True)
+    base_url: str = Field(index=True, unique=True)  # e.g. https://host/blog/ (always ends in /)
+    origin: str = Field(index=True)
     name: str = ""  # config name, or the site's own name
     platform: str = ""
     title: str = ""  # the site's name as its pages show it
@@ -48,6 +51,17 @@ class Thread(SQLModel, table=True):
     refresh_interval_s: int | None = None
     gone_at: datetime | None = None
     last_error: str | None = None
+    complete: bool = True  # the last read reached every page (else nothing was flagged removed)
+
+
+class ThreadUrl(SQLModel, table=True):
+    """Every URL a thread was reached by (normalised: archiver.urls), its canonical URL too: any
+    of them finds the thread again (archive, export, discovery, the scheduler)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(index=True, unique=True)
+    thread_id: int = Field(foreign_key="thread.id", index=True)
+    first_seen_at: datetime
 
 
 class Comment(SQLModel, table=True):
@@ -73,6 +87,9 @@ class Comment(SQLModel, table=True):
     first_seen_at: datetime
     changed_at: datetime  # when the current version was first seen
     removed_at: datetime | None = None  # first time it was missed upstream
+    # missed by a complete read whose removals were held back (it would have removed more than
+    # half of the thread at once): flagged removed only when the next complete read agrees
+    missed_at: datetime | None = None
 
 
 class CommentVersion(SQLModel, table=True):
@@ -151,6 +168,9 @@ class UrlState(SQLModel, table=True):
     last_fetched_at: datetime | None = None
     last_capture_id: int | None = None
     next_page_url: str | None = None  # what the last parse of this page linked to as "next"
+    # the source ids of the comments the last parse found on this page: a 304 answer means
+    # each of them is still there
+    comment_ids: list | None = Field(default=None, sa_column=Column(JSON))
     failures: int = 0
     last_error: str | None = None
 

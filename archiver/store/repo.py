@@ -7,7 +7,7 @@ CommentVersion, a comment missing upstream gets ``removed_at`` and is never dele
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -25,9 +25,11 @@ from archiver.store.models import (
     CommentVersion,
     Site,
     Thread,
+    ThreadUrl,
     ThreadVersion,
     UrlState,
 )
+from archiver.urls import normalise_url
 
 if TYPE_CHECKING:
     from archiver.fetch.result import FetchResult
@@ -46,7 +48,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def insert_ignore(session: Session, model: type, values: dict, key: str) -> None:
+def insert_ignore(session: Session, model: type, values: dict, key: str | list[str]) -> None:
     """INSERT a row unless one with the same unique key exists, even one another worker is
     committing at this moment (ON CONFLICT DO NOTHING on SQLite and PostgreSQL)."""
     dialect = session.get_bind().dialect.name
@@ -59,7 +61,23 @@ def insert_ignore(session: Session, model: type, values: dict, key: str) -> None
         session.flush()
         return
     session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing(
-        index_elements=[key]))
+        index_elements=[key] if isinstance(key, str) else key))
+
+
+def lock_thread(session: Session, thread_id: int | None) -> None:
+    """Begin a write transaction that owns the thread until the next commit: the row is locked
+    on PostgreSQL, the database's write lock taken on SQLite (a writer waits for the other's
+    commit). Everything read after this sees what the other writer committed, so two writers
+    of one thread (two `archive`, or `archive` beside `run`) merge in turn and never insert or
+    version the same comment twice."""
+    if thread_id is None:
+        return
+    from sqlalchemy import update
+
+    session.execute(
+        update(Thread).where(col(Thread.id) == thread_id).values(id=Thread.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def put_blob(session: Session, data: bytes) -> str:
@@ -82,19 +100,31 @@ def blob_bytes(session: Session, digest: str | None) -> bytes:
 
 def url_state(session: Session, url: str) -> UrlState:
     state = session.exec(select(UrlState).where(UrlState.url == url)).first()
-    if state is None:
-        state = UrlState(url=url)
-        session.add(state)
+    if state is None:  # another worker may be creating the same row: no duplicate key error
+        insert_ignore(session, UrlState, dict(url=url, failures=0), "url")
+        state = session.exec(select(UrlState).where(UrlState.url == url)).one()
     return state
 
 
-def get_or_create_site(session: Session, url: str, platform: str, parsed: ParsedThread) -> Site:
+def site_base_url(url: str, parsed: ParsedThread) -> str:
+    """The base URL of the site a thread belongs to: the adapter's, when it lies on the thread's
+    own host, else the thread's origin (always ending in /)."""
     origin = origin_of(url)
-    site = session.exec(select(Site).where(Site.origin == origin)).first()
+    base = normalise_url(parsed.site_url) if parsed.site_url else ""
+    if not base or origin_of(base) != origin:
+        return origin + "/"
+    return base if base.endswith("/") else base + "/"
+
+
+def get_or_create_site(session: Session, url: str, platform: str, parsed: ParsedThread) -> Site:
+    base = site_base_url(url, parsed)
+    site = session.exec(select(Site).where(Site.base_url == base)).first()
     if site is None:  # two workers may meet here on a site's first threads
-        insert_ignore(session, Site, dict(origin=origin, name=parsed.site_name or origin,
-                                          platform=platform, created_at=utcnow()), "origin")
-        site = session.exec(select(Site).where(Site.origin == origin)).one()
+        origin = origin_of(url)
+        insert_ignore(session, Site, dict(base_url=base, origin=origin,
+                                          name=parsed.site_name or base.rstrip("/"),
+                                          platform=platform, created_at=utcnow()), "base_url")
+        site = session.exec(select(Site).where(Site.base_url == base)).one()
     site.platform = platform
     if parsed.site_name:
         site.title = parsed.site_name
@@ -105,8 +135,15 @@ def get_or_create_site(session: Session, url: str, platform: str, parsed: Parsed
 
 
 def find_thread(session: Session, url: str) -> Thread | None:
-    """The thread archived under this URL (its canonical URL or any URL it was asked by)."""
-    thread = session.exec(select(Thread).where(Thread.url == url)).first()
+    """The thread archived under this URL (its canonical URL or any URL it was reached by), in
+    any of the URL's forms (archiver.urls.normalise_url)."""
+    normal = normalise_url(url)
+    alias = session.exec(select(ThreadUrl).where(ThreadUrl.url == normal)).first()
+    if alias is not None:
+        found = session.get(Thread, alias.thread_id)
+        if found is not None:
+            return found
+    thread = session.exec(select(Thread).where(col(Thread.url).in_({url, normal}))).first()
     if thread is None:
         capture = session.exec(
             select(Capture)
@@ -118,13 +155,31 @@ def find_thread(session: Session, url: str) -> Thread | None:
     return thread
 
 
+def add_thread_urls(session: Session, thread_id: int, urls: Iterable[str], now: datetime) -> None:
+    """Remember URLs the thread was reached by (normalised); a URL already known stays with the
+    thread it found first."""
+    for url in {normalise_url(u) for u in urls if u}:
+        insert_ignore(session, ThreadUrl, dict(url=url, thread_id=thread_id, first_seen_at=now),
+                      "url")
+
+
 def upsert_thread(session: Session, site: Site, parsed: ParsedThread, now: datetime) -> Thread:
+    """The thread with parsed.url, created if new, its post updated (an edit keeps the earlier
+    version). Leaves the thread locked (lock_thread) until the caller commits."""
     thread = session.exec(select(Thread).where(Thread.url == parsed.url)).first()
-    if thread is None:
-        thread = Thread(site_id=site.id or 0, url=parsed.url, first_seen_at=now)
-        session.add(thread)
-    elif _post_changed(thread, parsed):
-        _keep_post_version(session, thread, now)
+    if thread is None:  # two writers may meet on a new thread: one row, no duplicate key error
+        insert_ignore(session, Thread, dict(
+            site_id=site.id or 0, url=parsed.url, first_seen_at=now, title="", author="",
+            date_header="", published_text="", footer_text="", body_html="", body_text="",
+            comments_closed=False, status="open", pages=0, complete=True,
+        ), "url")
+        thread = session.exec(select(Thread).where(Thread.url == parsed.url)).one()
+    lock_thread(session, thread.id)
+    session.refresh(thread)  # as the other writer may have left it
+    if thread.title or thread.body_html or thread.footer_text:
+        if _post_changed(thread, parsed):
+            _keep_post_version(session, thread, now)
+    thread.site_id = site.id or thread.site_id
     thread.title = parsed.title
     thread.author = parsed.author
     thread.date_header = parsed.date_header
@@ -174,6 +229,7 @@ class MergeResult:
     edited: int = 0
     removed: int = 0
     restored: int = 0
+    held_back: int = 0  # removals not applied: more than half the thread at once, unconfirmed
     position: int = 0  # position of the last comment placed
     seen: set[str] = field(default_factory=set)
     by_page: dict[str, list[Comment]] | None = None  # stored comments by page (first 304 builds it)
@@ -183,36 +239,71 @@ class MergeResult:
         return bool(self.new or self.edited or self.removed or self.restored)
 
 
-def existing_comments(session: Session, thread_id: int) -> dict[str, Comment]:
-    """The thread's stored comments by source id. The bodies (most of a row's bytes) are not
-    loaded: merging compares hashes, and reads a body only to version an edited comment (the
-    ORM then loads it for that comment alone)."""
+def existing_comments(
+    session: Session, thread_id: int, source_ids: Collection[str] | None = None
+) -> dict[str, Comment]:
+    """The thread's stored comments by source id (only those of source_ids, if given), read
+    afresh (rows already loaded are refreshed: another writer may have changed them). The bodies
+    (most of a row's bytes) are not loaded: merging compares hashes, and reads a body only to
+    version an edited comment (the ORM then loads it for that comment alone)."""
     query = (
         select(Comment)
         .where(Comment.thread_id == thread_id)
         .options(defer(Comment.body_html), defer(Comment.body_text))  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
     )
-    return {c.source_id: c for c in session.exec(query).all()}
+    if source_ids is None:
+        return {c.source_id: c for c in session.exec(query).all()}
+    found: dict[str, Comment] = {}
+    ids = list(source_ids)
+    for start in range(0, len(ids), 500):  # within every database's limit on bound parameters
+        chunk = query.where(col(Comment.source_id).in_(ids[start:start + 500]))
+        found.update((c.source_id, c) for c in session.exec(chunk).all())
+    return found
 
 
-def keep_unchanged_page(existing: dict[str, Comment], page_url: str, merge: MergeResult) -> None:
-    """A page answered 304: its stored comments count as seen, in their stored order.
-
-    The stored comments are grouped by page once per run (not scanned again for every page):
-    a comment can only leave a page's group by being merged from another page, and is then
-    already seen.
-    """
-    if merge.by_page is None:
-        merge.by_page = {}
-        for c in existing.values():
-            if c.removed_at is None:
-                merge.by_page.setdefault(c.page_url, []).append(c)
-        for group in merge.by_page.values():
-            group.sort(key=lambda c: c.position)
-    for comment in merge.by_page.get(page_url, ()):
-        if comment.source_id not in merge.seen:
-            merge.seen.add(comment.source_id)
+def keep_unchanged_page(
+    existing: dict[str, Comment], page_url: str, merge: MergeResult,
+    comment_ids: Sequence[str] | None = None,
+) -> None:
+    """A page answered 304: the comments it held when last parsed (comment_ids, kept on its
+    UrlState) count as seen, in that order. For a page parsed before the store kept those ids,
+    the stored comments last read from that page stand in (grouped by page once per run: a
+    comment can only leave a page's group by being merged from another page, and is then
+    already seen)."""
+    if comment_ids is not None:
+        ids: Iterable[str] = comment_ids
+    else:
+        if merge.by_page is None:
+            merge.by_page = {}
+            for c in existing.values():
+                if c.removed_at is None:
+                    merge.by_page.setdefault(c.page_url, []).append(c)
+            for group in merge.by_page.values():
+                group.sort(key=lambda c: c.position)
+        ids = [c.source_id for c in merge.by_page.get(page_url, ())]
+    for source_id in ids:
+        if source_id not in merge.seen:
+            merge.seen.add(source_id)
             merge.position += 1
+
+
+def _insert_comments(session: Session, rows: list[dict]) -> None:
+    """A Core insert (the ORM bulk path costs ~1.5x more per row and adds nothing); a comment
+    another writer stored first is left as it is."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
+    else:
+        session.execute(insert(Comment.__table__), rows)
+        return
+    session.execute(
+        dialect_insert(Comment.__table__).on_conflict_do_nothing(
+            index_elements=["thread_id", "source_id"]),
+        rows,
+    )
 
 
 def merge_page(
@@ -224,9 +315,14 @@ def merge_page(
     merge: MergeResult,
     now: datetime,
 ) -> None:
-    """Merge one page's comments (in thread order) into the store."""
+    """Merge one page's comments (in thread order) into the store. Takes the thread's lock
+    (lock_thread) and reads the page's stored comments afresh first: the caller commits."""
+    page = [c for c in comments]
+    lock_thread(session, thread.id)
+    if thread.id is not None and page:
+        existing.update(existing_comments(session, thread.id, {c.source_id for c in page}))
     inserts: list[dict] = []
-    for parsed in comments:
+    for parsed in page:
         if parsed.source_id in merge.seen:
             continue  # the same comment twice (pages shifted while we read): keep the first
         merge.seen.add(parsed.source_id)
@@ -243,7 +339,7 @@ def merge_page(
                     published_at=parsed.published_at, permalink=parsed.permalink,
                     body_html=parsed.body_html, body_text=parsed.body_text,
                     content_sha256=digest, version=1, page_url=page_url,
-                    first_seen_at=now, changed_at=now, removed_at=None,
+                    first_seen_at=now, changed_at=now, removed_at=None, missed_at=None,
                 )
             )
             merge.new += 1
@@ -252,6 +348,9 @@ def merge_page(
         if current.removed_at is not None:
             current.removed_at = None
             merge.restored += 1
+            touched = True
+        if current.missed_at is not None:
+            current.missed_at = None
             touched = True
         if current.content_sha256 != digest:
             session.add(
@@ -282,19 +381,42 @@ def merge_page(
             touched = True
         if touched:
             session.add(current)
-    if inserts:  # a Core insert: the ORM bulk path costs ~1.5x more per row and adds nothing
-        session.execute(insert(Comment.__table__), inserts)
+    if inserts:
+        _insert_comments(session, inserts)
 
 
 def mark_removed(
-    session: Session, existing: dict[str, Comment], merge: MergeResult, now: datetime
+    session: Session, thread: Thread, existing: dict[str, Comment], merge: MergeResult,
+    now: datetime,
 ) -> None:
-    """After a complete read of every page: flag stored comments that were not seen."""
-    for comment in existing.values():
-        if comment.source_id not in merge.seen and comment.removed_at is None:
-            comment.removed_at = now
+    """After a complete read of every page: flag stored comments that were not seen.
+
+    Reads the thread's comments afresh under its lock. A read that would flag more than half of
+    the thread's current comments at once is held back: those comments are marked missed and
+    flagged removed only when the next complete read misses them again (merge.held_back counts
+    them). A comment seen again loses its missed mark."""
+    lock_thread(session, thread.id)
+    if thread.id is not None:
+        existing.update(existing_comments(session, thread.id))
+    current = [c for c in existing.values() if c.removed_at is None]
+    missing = [c for c in current if c.source_id not in merge.seen]
+    for comment in current:
+        if comment.missed_at is not None and comment.source_id in merge.seen:
+            comment.missed_at = None
             session.add(comment)
-            merge.removed += 1
+    confirmed = missing
+    if 2 * len(missing) > len(current):
+        confirmed = [c for c in missing if c.missed_at is not None]
+        for comment in missing:
+            if comment.missed_at is None:
+                comment.missed_at = now
+                session.add(comment)
+                merge.held_back += 1
+    for comment in confirmed:
+        comment.removed_at = now
+        comment.missed_at = None
+        session.add(comment)
+        merge.removed += 1
 
 
 def current_comments(session: Session, thread_id: int) -> Sequence[Comment]:
