@@ -168,9 +168,9 @@ class UrlState(SQLModel, table=True):
     last_fetched_at: datetime | None = None
     last_capture_id: int | None = None
     next_page_url: str | None = None  # what the last parse of this page linked to as "next"
-    # the source ids of the comments the last parse found on this page: a 304 answer means
-    # each of them is still there
-    comment_ids: list | None = Field(default=None, sa_column=Column(JSON))
+    # [[source id, content hash], ...] of the comments the last parse found on this page: a
+    # 304 answer means each of them is still there as it was
+    page_comments: list | None = Field(default=None, sa_column=Column(JSON))
     failures: int = 0
     last_error: str | None = None
 

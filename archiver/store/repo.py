@@ -262,17 +262,36 @@ def existing_comments(
     return found
 
 
+def page_comments(parsed: Iterable[ParsedComment]) -> list[list[str]]:
+    """What a page held, as kept on its UrlState: [source id, content hash] per comment."""
+    return [[c.source_id, content_hash(c)] for c in parsed]
+
+
+def held_as_stored(
+    session: Session, thread_id: int, existing: dict[str, Comment], held: Sequence[Sequence[str]]
+) -> bool:
+    """Whether each comment a page held when last parsed is stored as it was then: not removed,
+    the same content. A 304 for that page then needs no parse (else another URL of the thread,
+    or a page read since, changed what the store holds: the page's own bytes decide again)."""
+    ids = {pair[0] for pair in held}
+    existing.update(existing_comments(session, thread_id, ids))
+    for source_id, digest in held:
+        comment = existing.get(source_id)
+        if comment is None or comment.removed_at is not None or comment.content_sha256 != digest:
+            return False
+    return True
+
+
 def keep_unchanged_page(
     existing: dict[str, Comment], page_url: str, merge: MergeResult,
-    comment_ids: Sequence[str] | None = None,
+    held: Sequence[Sequence[str]] | None = None,
 ) -> None:
-    """A page answered 304: the comments it held when last parsed (comment_ids, kept on its
-    UrlState) count as seen, in that order. For a page parsed before the store kept those ids,
-    the stored comments last read from that page stand in (grouped by page once per run: a
-    comment can only leave a page's group by being merged from another page, and is then
-    already seen)."""
-    if comment_ids is not None:
-        ids: Iterable[str] = comment_ids
+    """A page answered 304: the comments it held when last parsed (held: kept on its UrlState)
+    count as seen, in that order. For a page parsed before the store kept them, the stored
+    comments last read from that page stand in (grouped by page once per run: a comment can
+    only leave a page's group by being merged from another page, and is then already seen)."""
+    if held is not None:
+        ids: Iterable[str] = (pair[0] for pair in held)
     else:
         if merge.by_page is None:
             merge.by_page = {}
@@ -349,9 +368,6 @@ def merge_page(
             current.removed_at = None
             merge.restored += 1
             touched = True
-        if current.missed_at is not None:
-            current.missed_at = None
-            touched = True
         if current.content_sha256 != digest:
             session.add(
                 CommentVersion(
@@ -385,25 +401,28 @@ def merge_page(
         _insert_comments(session, inserts)
 
 
-def mark_removed(
+def settle_comments(
     session: Session, thread: Thread, existing: dict[str, Comment], merge: MergeResult,
-    now: datetime,
+    now: datetime, *, complete: bool,
 ) -> None:
-    """After a complete read of every page: flag stored comments that were not seen.
+    """At the end of a read: comments seen lose their missed mark; after a complete read of
+    every page, stored comments that were not seen are flagged removed.
 
-    Reads the thread's comments afresh under its lock. A read that would flag more than half of
-    the thread's current comments at once is held back: those comments are marked missed and
-    flagged removed only when the next complete read misses them again (merge.held_back counts
-    them). A comment seen again loses its missed mark."""
+    Reads the thread's comments afresh under its lock. A complete read that would flag more than
+    half of the thread's current comments at once is held back: those comments are marked missed
+    and flagged removed only when a later complete read misses them again, without a read in
+    between seeing them (merge.held_back counts the comments held back)."""
     lock_thread(session, thread.id)
     if thread.id is not None:
         existing.update(existing_comments(session, thread.id))
     current = [c for c in existing.values() if c.removed_at is None]
-    missing = [c for c in current if c.source_id not in merge.seen]
     for comment in current:
         if comment.missed_at is not None and comment.source_id in merge.seen:
             comment.missed_at = None
             session.add(comment)
+    if not complete:
+        return
+    missing = [c for c in current if c.source_id not in merge.seen]
     confirmed = missing
     if 2 * len(missing) > len(current):
         confirmed = [c for c in missing if c.missed_at is not None]
@@ -495,3 +514,33 @@ def thread_summaries(session: Session) -> list[tuple[Thread, int]]:
         .order_by(col(Thread.last_fetched_at).desc())
     ).all()
     return [(thread, int(n)) for thread, n in rows]
+
+
+def stored_result(
+    session: Session, capture_id: int | None
+) -> tuple[FetchResult, list[Capture]] | None:
+    """A stored exchange as the fetcher returned it (body decoded as it was then), to be read
+    again without asking the network; None if it is gone or cannot be decoded."""
+    from archiver.fetch.charset import choose_encoding
+    from archiver.fetch.limits import LimitExceeded, decode_body
+    from archiver.fetch.result import FetchResult
+
+    capture = session.get(Capture, capture_id) if capture_id is not None else None
+    if capture is None or capture.body_sha256 is None:
+        return None
+    headers = [(str(k), str(v)) for k, v in capture.response_headers]
+    lookup = {k.lower(): v for k, v in reversed(headers)}
+    raw = blob_bytes(session, capture.body_sha256)
+    try:
+        body = decode_body(raw, lookup.get("content-encoding"), url=capture.url)
+    except LimitExceeded:
+        return None
+    result = FetchResult(
+        url=capture.url, method=capture.method, status=capture.status, reason=capture.reason,
+        http_version=capture.http_version,
+        request_headers=[(str(k), str(v)) for k, v in capture.request_headers],
+        headers=headers, raw_body=raw, body=body, fetched_at=capture.fetched_at,
+        elapsed_ms=capture.elapsed_ms,
+        encoding=choose_encoding(body, lookup.get("content-type")),
+    )
+    return result, [capture]
