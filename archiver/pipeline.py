@@ -198,8 +198,9 @@ class ThreadArchiver:
                 hop.thread_id = walk.thread.id
             state.last_status, state.last_fetched_at = 304, captures[-1].fetched_at
             held = state.page_comments
-            if held is None or repo.held_as_stored(session, walk.thread.id, walk.existing, held):
-                repo.keep_unchanged_page(walk.existing, page_url, walk.merge, held)
+            if held is None or repo.held_as_stored(session, walk.thread.id, walk.existing,
+                                                   page_url, held):
+                repo.keep_unchanged_page(session, walk.existing, page_url, walk.merge, held)
                 session.commit()
                 walk.reached_end = state.next_page_url is None
                 return state.next_page_url
@@ -207,7 +208,7 @@ class ThreadArchiver:
             # thread, or a page read since): what the page shows is in its last capture
             stored = repo.stored_result(session, state.last_capture_id)
             if stored is None:
-                repo.keep_unchanged_page(walk.existing, page_url, walk.merge, held)
+                repo.keep_unchanged_page(session, walk.existing, page_url, walk.merge, held)
                 session.commit()
                 walk.reached_end = state.next_page_url is None
                 return state.next_page_url

@@ -263,49 +263,25 @@ def test_migrated_schema_is_the_models_schema_on_postgres(postgres: PostgresServ
 # A later revision as the lead will write them: a column added to a table others point at, and
 # a change SQLite can only make by copying that table (batch mode). Foreign keys are off during
 # the copy, checked after.
-LATER_REVISION = '''
-"""test: a later revision on a 0.1.0 store."""
-import sqlalchemy as sa
-from alembic import op
-
-revision = "0002_test"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    with op.batch_alter_table("site") as batch_op:
-        batch_op.add_column(sa.Column("base_url", sa.String(), nullable=False, server_default=""))
-        batch_op.alter_column("tagline", existing_type=sa.String(), nullable=True)
-    op.execute("UPDATE site SET base_url = origin || '/'")
-
-
-def downgrade() -> None:
-    pass
-'''
-
-
-def test_a_later_batch_revision_keeps_a_release_store(release_copy: Path, tmp_path: Path) -> None:
-    scripts = tmp_path / "migrations"
-    shutil.copytree(migrations_run.HERE, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_test.py").write_text(LATER_REVISION.format(head=HEAD))
+def test_0002_fills_the_new_columns_of_a_release_store(release_copy: Path) -> None:
+    """0002 rebuilds site (batch mode) on real data: every 0.1.0 row kept, each site's base URL
+    its origin + "/", each thread found by its URL (threadurl), every thread complete."""
     before = dump(release_copy)
-    engine = Store._create_engine(f"sqlite:///{release_copy}")
-    try:
-        done = migrations_run.upgrade(engine, scripts=scripts, head="0002_test")
-    finally:
-        engine.dispose()
-    assert (done.before, done.after) == (None, "0002_test")
+    store = Store(f"sqlite:///{release_copy}")
+    store.close()
     assert dump(release_copy) == before
     con = sqlite3.connect(release_copy)
-    assert con.execute("select base_url from site order by id").fetchall() == [
-        (row[1] + "/",) for row in before["site"]]
-    con.close()
-    assert versions(release_copy) == [("0002_test",)]
-    con = sqlite3.connect(release_copy)
-    assert con.execute("pragma foreign_key_check").fetchall() == []
-    con.close()
+    try:
+        assert con.execute("select base_url from site order by id").fetchall() == [
+            (row[1] + "/",) for row in before["site"]]
+        assert sorted(con.execute("select url, thread_id from threadurl").fetchall()) == sorted(
+            (row[2], row[0]) for row in before["thread"])
+        assert con.execute("select count(*) from thread where complete").fetchone() == (
+            len(before["thread"]),)
+        assert con.execute("pragma foreign_key_check").fetchall() == []
+    finally:
+        con.close()
+    assert versions(release_copy) == [(HEAD,)]
 
 
 def test_db_commands(release_copy: Path, tmp_path: Path, cli,

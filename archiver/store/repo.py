@@ -268,28 +268,32 @@ def page_comments(parsed: Iterable[ParsedComment]) -> list[list[str]]:
 
 
 def held_as_stored(
-    session: Session, thread_id: int, existing: dict[str, Comment], held: Sequence[Sequence[str]]
+    session: Session, thread_id: int, existing: dict[str, Comment], page_url: str,
+    held: Sequence[Sequence[str]],
 ) -> bool:
     """Whether each comment a page held when last parsed is stored as it was then: not removed,
-    the same content. A 304 for that page then needs no parse (else another URL of the thread,
-    or a page read since, changed what the store holds: the page's own bytes decide again)."""
+    the same content, last read from this page. A 304 for that page then needs no parse (else
+    another URL of the thread, or another page read since, changed what the store holds: the
+    page's own bytes decide again)."""
     ids = {pair[0] for pair in held}
     existing.update(existing_comments(session, thread_id, ids))
     for source_id, digest in held:
         comment = existing.get(source_id)
-        if comment is None or comment.removed_at is not None or comment.content_sha256 != digest:
+        if (comment is None or comment.removed_at is not None
+                or comment.content_sha256 != digest or comment.page_url != page_url):
             return False
     return True
 
 
 def keep_unchanged_page(
-    existing: dict[str, Comment], page_url: str, merge: MergeResult,
+    session: Session, existing: dict[str, Comment], page_url: str, merge: MergeResult,
     held: Sequence[Sequence[str]] | None = None,
 ) -> None:
     """A page answered 304: the comments it held when last parsed (held: kept on its UrlState)
-    count as seen, in that order. For a page parsed before the store kept them, the stored
-    comments last read from that page stand in (grouped by page once per run: a comment can
-    only leave a page's group by being merged from another page, and is then already seen)."""
+    count as seen, in that order, each at its place in this read (the pages before it may have
+    grown or shrunk). For a page parsed before the store kept what it held, the stored comments
+    last read from that page stand in (grouped by page once per run: a comment can only leave a
+    page's group by being merged from another page, and is then already seen)."""
     if held is not None:
         ids: Iterable[str] = (pair[0] for pair in held)
     else:
@@ -305,6 +309,10 @@ def keep_unchanged_page(
         if source_id not in merge.seen:
             merge.seen.add(source_id)
             merge.position += 1
+            comment = existing.get(source_id)
+            if comment is not None and comment.position != merge.position:
+                comment.position = merge.position
+                session.add(comment)
 
 
 def _insert_comments(session: Session, rows: list[dict]) -> None:
