@@ -38,14 +38,13 @@ def fixture_server(folder: Path, *, etags: bool = True, host: str = "127.0.0.1",
             route.headers["ETag"] = etag_of(route.body)
     routes["/robots.txt"] = ROBOTS
     server = FixtureServer(routes, origin=origin)
-    if host != "127.0.0.1" or gate is not None:
-        handler = server._httpd.RequestHandlerClass
-        if gate is not None:
-            handler = gate.wrap(handler)
+    if host != "127.0.0.1":  # the devserver binds 127.0.0.1: bind its handler elsewhere
         server._httpd.server_close()
-        server._httpd = ThreadingHTTPServer((host, 0), handler)
+        server._httpd = ThreadingHTTPServer((host, 0), server._httpd.RequestHandlerClass)
         server._httpd.daemon_threads = True
         server._thread = threading.Thread(target=server._httpd.serve_forever, daemon=True)
+    if gate is not None:
+        gate.install(server)
     return server.start()
 
 
@@ -63,34 +62,42 @@ def requested(server: FixtureServer, since: int = 0) -> list[str]:
 
 
 class Gate:
-    """Holds every GET of one path until `parties` of them have arrived (or `patience` seconds
-    passed: a safety net so that a test cannot hang, never a condition it checks). Two clients
-    started together thus get their first page at the same moment and write at the same time."""
+    """Holds every GET of one path until `parties` of them have arrived, or until the test
+    opens it (a client died before asking). Two clients started together thus get their first
+    page at the same moment and write to the store at the same time."""
 
-    def __init__(self, path: str, parties: int = 2, patience: float = 60.0) -> None:
+    def __init__(self, path: str, parties: int = 2) -> None:
         self.path = path
         self.parties = parties
-        self.patience = patience
         self.arrived = 0
-        self.released = 0  # rounds in which all parties met
+        self.met = 0  # rounds in which every party arrived
+        self.opened = False
         self.cond = threading.Condition()
 
     def reset(self) -> None:
+        """A new round: the next `parties` requests wait for each other."""
         with self.cond:
-            self.arrived = 0
+            self.arrived, self.opened = 0, False
+
+    def open(self) -> None:
+        """Let every waiting (and later) request through."""
+        with self.cond:
+            self.opened = True
             self.cond.notify_all()
 
     def wait(self) -> None:
         with self.cond:
             self.arrived += 1
             if self.arrived == self.parties:
-                self.released += 1
+                self.met += 1
                 self.cond.notify_all()
-                return
-            self.cond.wait_for(lambda: self.arrived >= self.parties, timeout=self.patience)
+            # the patience is only a safety net against a hung test, never a condition checked
+            self.cond.wait_for(lambda: self.arrived >= self.parties or self.opened, timeout=300)
 
-    def wrap(self, base: type) -> type:
+    def install(self, server: FixtureServer) -> None:
+        """Wrap a FixtureServer's request handler so that requests for the path wait here."""
         gate = self
+        base = server._httpd.RequestHandlerClass
 
         class Gated(base):  # type: ignore[misc, valid-type]
             def do_GET(self) -> None:  # noqa: N802
@@ -98,7 +105,7 @@ class Gate:
                     gate.wait()
                 super().do_GET()
 
-        return Gated
+        server._httpd.RequestHandlerClass = Gated
 
 
 def query(db: Path, sql: str, *args: object) -> list[tuple]:
