@@ -66,9 +66,10 @@ class Gate:
     opens it (a client died before asking). Two clients started together thus get their first
     page at the same moment and write to the store at the same time."""
 
-    def __init__(self, path: str, parties: int = 2) -> None:
+    def __init__(self, path: str, parties: int = 2, patience: float = 60.0) -> None:
         self.path = path
         self.parties = parties
+        self.patience = patience
         self.arrived = 0
         self.met = 0  # rounds in which every party arrived
         self.opened = False
@@ -91,8 +92,11 @@ class Gate:
             if self.arrived == self.parties:
                 self.met += 1
                 self.cond.notify_all()
-            # the patience is only a safety net against a hung test, never a condition checked
-            self.cond.wait_for(lambda: self.arrived >= self.parties or self.opened, timeout=300)
+            # patience: a safety net (a writer that waits for the other before asking, e.g. on a
+            # lock, would otherwise hang the test); a round that ran out of it is not counted
+            # in `met`, which the tests check
+            self.cond.wait_for(lambda: self.arrived >= self.parties or self.opened,
+                               timeout=self.patience)
 
     def install(self, server: FixtureServer) -> None:
         """Wrap a FixtureServer's request handler so that requests for the path wait here."""

@@ -114,16 +114,25 @@ def says_held(text: str, count: int) -> bool:
                for line in text.splitlines())
 
 
+@pytest.fixture
+def plain_host() -> Iterator[FixtureServer]:
+    """The thread without ETags: every read is a full read (200), never a 304."""
+    server = fixture_server(ONE_PAGE, etags=False)
+    yield server
+    server.stop()
+
+
 def test_a_read_flagging_most_comments_removed_waits_for_a_second_read(
-    host1: FixtureServer, data_dir: Path, cli  # type: ignore[no-untyped-def]
+    plain_host: FixtureServer, data_dir: Path, cli  # type: ignore[no-untyped-def]
 ) -> None:
     """5 of 40 comments left on the thread's own page: the first complete read that says so is
     not applied (and the run says so); a second complete read that agrees is."""
     db = data_dir / "archiver.db"
-    url = host1.url(MOA_PATH)
+    url = plain_host.url(MOA_PATH)
     assert cli("archive", url).code == 0
     assert current_and_removed(db) == (40, 0)
-    set_body(host1, MOA_PATH, keep_comments(host1.routes[MOA_PATH].body, 5))
+    set_body(plain_host, MOA_PATH, keep_comments(plain_host.routes[MOA_PATH].body, 5),
+             etag=False)
 
     first = cli("archive", url)
     assert first.code == 0, first.err
@@ -141,13 +150,14 @@ def test_a_read_flagging_most_comments_removed_waits_for_a_second_read(
 
 
 def test_a_read_flagging_few_comments_removed_is_applied_at_once(
-    host1: FixtureServer, data_dir: Path, cli  # type: ignore[no-untyped-def]
+    plain_host: FixtureServer, data_dir: Path, cli  # type: ignore[no-untyped-def]
 ) -> None:
     """The guard is for more than half: one comment gone of 40 is flagged at the first read."""
     db = data_dir / "archiver.db"
-    url = host1.url(MOA_PATH)
+    url = plain_host.url(MOA_PATH)
     assert cli("archive", url).code == 0
-    set_body(host1, MOA_PATH, keep_comments(host1.routes[MOA_PATH].body, 39))
+    set_body(plain_host, MOA_PATH, keep_comments(plain_host.routes[MOA_PATH].body, 39),
+             etag=False)
     result = cli("archive", url)
     assert result.code == 0, result.err
     assert current_and_removed(db) == (39, 1)
