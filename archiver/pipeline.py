@@ -295,7 +295,8 @@ class ThreadArchiver:
         state.page_comments = repo.page_comments(parsed.comments)
         state.failures, state.last_error = 0, None
         session.commit()
-        walk.last_page = parsed
+        if parsed.next_page_url is None:  # the last page says whether comments are closed
+            walk.closed = parsed.comments_closed
 
     def _finish(self, walk: _Walk, pages: int) -> None:
         """Settle the thread after the walk: removals (only after a complete read), status."""
@@ -304,8 +305,8 @@ class ThreadArchiver:
             raise FetchError(f"{walk.url}: nothing could be archived", url=walk.url)
         complete = walk.reached_end and not report.problems and not report.stopped
         repo.settle_comments(session, thread, walk.existing, merge, walk.now, complete=complete)
-        if walk.last_page is not None:
-            thread.comments_closed = walk.last_page.comments_closed
+        if walk.closed is not None:  # else the last page was not read afresh: as it was
+            thread.comments_closed = walk.closed
         if thread.status != "gone" or complete:
             thread.status = "closed" if thread.comments_closed else "open"
         thread.pages = pages
@@ -333,7 +334,7 @@ class _Walk:
     adapter: ModuleType | None
     existing: dict[str, Comment]
     merge: repo.MergeResult = field(default_factory=repo.MergeResult)
-    last_page: ParsedPage | None = None
+    closed: bool | None = None  # what the last page, read afresh, said of comments
     reached_end: bool = False  # the last page read had no next page
 
 
