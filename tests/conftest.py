@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
 
 from archiver.cli import main
 from archiver.devserver import FixtureServer, serve_fixture
@@ -84,3 +85,8 @@ def normalise(text: str) -> str:
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip("\n") + "\n"
+
+
+# `pytest --hypothesis-profile=no-shrink`: a failing generated test reports its first failing
+# example at once (used to check that planting a bug makes the invariant tests fail)
+settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
