@@ -78,8 +78,8 @@ def test_a_thread_reached_by_four_urls_is_one_page_in_warc_and_wacz(
         result = cli("archive", form)
         assert result.code == 0, f"{form}: {result.err}"
         assert "40 comments" in result.out and "0 removed" in result.out
-    listing = cli("threads")
-    assert listing.code == 0 and listing.out.count("\n") == 1 and canonical in listing.out
+    listing = cli("threads")  # piped: a header line, then one row per thread
+    assert listing.code == 0 and listing.out.count("\n") == 2 and canonical in listing.out
 
     # the exchanges are recorded as requested on the wire
     con = sqlite3.connect(data_dir / "archiver.db")
