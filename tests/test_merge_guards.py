@@ -10,6 +10,7 @@ SQLite file, read back with sqlite3.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -179,14 +180,9 @@ def set_paged(server: FixtureServer, path: str, body: str, status: int = 200) ->
 
 
 def paged_page(path: str) -> str:
-    names = {p: n for p, n in _routes(PAGED).items()}
-    return (PAGED / names[path]).read_text(encoding="utf-8")
-
-
-def _routes(folder: Path) -> dict[str, str]:
-    import json
-
-    return json.loads((folder / "routes.json").read_text(encoding="utf-8"))["routes"]
+    """The fixture file served at path, as stored (the server rewrites its origin)."""
+    routes = json.loads((PAGED / "routes.json").read_text(encoding="utf-8"))["routes"]
+    return (PAGED / routes[path]).read_text(encoding="utf-8")
 
 
 @pytest.fixture
