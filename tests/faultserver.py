@@ -54,6 +54,10 @@ class Request:
     real_done_at: float | None = None
     status: int | None = None
     kind: str = ""
+    # just before the server began its last write of the response (server clock, real clock):
+    # the client cannot have the whole response before then, whatever the load on the machine
+    last_write_at: float | None = None
+    real_last_write_at: float | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -186,7 +190,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 response = owner.respond(request)
                 request.status = getattr(response, "status", 200)
                 request.kind = type(response).__name__
-                keep = owner.send(sock, method, response)
+                keep = owner.send(sock, method, response, request)
             except OSError:
                 keep = False
             finally:
@@ -293,13 +297,22 @@ class FaultServer:
         lines += [f"{k}: {v}" for k, v in headers]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def send(self, sock: socket.socket, method: str, response: Response) -> bool:
-        """Write response; True if the connection may be reused."""
+    def _write(self, sock: socket.socket, data: bytes, request: Request | None) -> None:
+        if request is not None:
+            request.last_write_at = self.clock()
+            request.real_last_write_at = time.monotonic()
+        sock.sendall(data)
+
+    def send(
+        self, sock: socket.socket, method: str, response: Response, request: Request | None = None
+    ) -> bool:
+        """Write response; True if the connection may be reused. Each write is stamped on
+        request (last_write_at) before it starts."""
         if isinstance(response, Reply):
-            return self._send_reply(sock, method, response)
+            return self._send_reply(sock, method, response, request)
         if isinstance(response, Reset):
             hdrs = [*response.headers, ("Content-Length", str(len(response.body)))]
-            sock.sendall(self._head(200, hdrs) + response.body[: response.after])
+            self._write(sock, self._head(200, hdrs) + response.body[: response.after], request)
             time.sleep(0.05)  # let the bytes leave before the reset
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sock.close()
@@ -307,26 +320,28 @@ class FaultServer:
         if isinstance(response, Short):
             declared = len(response.body) + response.missing
             hdrs = [*response.headers, ("Content-Length", str(declared))]
-            sock.sendall(self._head(200, hdrs) + response.body)
+            self._write(sock, self._head(200, hdrs) + response.body, request)
             sock.shutdown(socket.SHUT_WR)
             return False
         if isinstance(response, Stall):
             hdrs = [*response.headers, ("Content-Length", str(len(response.body)))]
-            sock.sendall(self._head(200, hdrs) + response.body[: response.sent])
+            self._write(sock, self._head(200, hdrs) + response.body[: response.sent], request)
             self.stopping.wait(30)
             return False
         if isinstance(response, Drip):
             hdrs = [*response.headers, ("Transfer-Encoding", "chunked")]
-            sock.sendall(self._head(200, hdrs))
+            self._write(sock, self._head(200, hdrs), request)
             for piece in response.pieces:
                 if self.stopping.wait(response.interval):
                     return False
-                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
-            sock.sendall(b"0\r\n\r\n")
+                self._write(sock, b"%x\r\n%s\r\n" % (len(piece), piece), request)
+            self._write(sock, b"0\r\n\r\n", request)
             return True
         raise TypeError(response)
 
-    def _send_reply(self, sock: socket.socket, method: str, r: Reply) -> bool:
+    def _send_reply(
+        self, sock: socket.socket, method: str, r: Reply, request: Request | None = None
+    ) -> bool:
         headers = list(r.headers)
         names = {k.lower() for k, _ in headers}
         no_body = method == "HEAD" or r.status in (204, 304) or 100 <= r.status < 200
@@ -341,18 +356,18 @@ class FaultServer:
         chunked = r.chunked or (not isinstance(r.body, bytes) and r.length is None)
         if chunked:
             headers.append(("Transfer-Encoding", "chunked"))
-        sock.sendall(self._head(r.status, headers, r.reason))
+        self._write(sock, self._head(r.status, headers, r.reason), request)
         if no_body:
             return True
         for chunk in chunks:
             if not chunk:
                 continue
             if chunked:
-                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self._write(sock, b"%x\r\n%s\r\n" % (len(chunk), chunk), request)
             else:
-                sock.sendall(chunk)
+                self._write(sock, chunk, request)
         if chunked:
-            sock.sendall(b"0\r\n\r\n")
+            self._write(sock, b"0\r\n\r\n", request)
         return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -349,4 +350,17 @@ def test_settings_that_cannot_work_are_refused(var: str, value: str, says: str) 
 
 
 def test_other_archiver_variables_are_not_ours_to_judge() -> None:
-    load_settings(None, {"ARCHIVER_SKIP_POSTGRES": "1", "ARCHIVER_BENCH_POSTGRES": "x"})
+    """Variables the tests and benchmarks read are neither refused nor taken as settings: the
+    settings are the defaults, exactly as with no variable at all."""
+    others = {"ARCHIVER_SKIP_POSTGRES": "1", "ARCHIVER_BENCH_POSTGRES": "postgresql://x/y"}
+    settings = load_settings(None, others)
+    assert settings == load_settings(None, {})
+    assert settings.source == "defaults" and settings.sites == []
+    assert settings.database_url == "" and settings.data_dir == Path("archive")
+    assert settings.fetch.delay == 1.0 and settings.fetch.max_attempts == 5
+    # beside a setting of ours, only that setting moves
+    mixed = load_settings(None, {**others, "ARCHIVER_DELAY": "3"})
+    assert mixed.fetch.delay == 3.0
+    assert dataclasses.replace(mixed.fetch, delay=1.0) == settings.fetch
+    assert (mixed.database_url, mixed.scheduler, mixed.refresh) == (
+        settings.database_url, settings.scheduler, settings.refresh)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +17,7 @@ def test_demo_archives_and_exports_the_sample(tmp_path: Path) -> None:
     day = datetime.now(UTC).date()
     result = run_cli_subprocess("demo", "--data-dir", str(demo), env=env)
     assert result.code == 0, result.err
-    assert "40 comments, 3 pages" in result.out
+    assert counts(result.out) == (40, 3, 40, 0, 0)
     assert f"its own store and exports in {demo}" in result.out
     assert not (tmp_path / "archive").exists()
     assert (demo / "archiver.db").is_file()
@@ -28,12 +30,29 @@ def test_demo_archives_and_exports_the_sample(tmp_path: Path) -> None:
     # a second run finds the same thread: nothing new, nothing duplicated
     again = run_cli_subprocess("demo", "--data-dir", str(demo), env=env)
     assert again.code == 0, again.err
-    assert "0 new" in again.out
+    assert counts(again.out) == (40, 3, 0, 0, 0)  # numbers parsed: "40 new" is not "0 new"
+    db = sqlite3.connect(demo / "archiver.db")
+    try:
+        assert db.execute("select count(*) from thread").fetchone() == (1,)
+        assert db.execute("select count(*), count(removed_at) from comment").fetchone() == (40, 0)
+    finally:
+        db.close()
     # nothing new: the mirror says so rather than counting rewritten files (pages carry the
     # day of the last check only, so this holds unless the runs straddle midnight UTC)
     if day == datetime.now(UTC).date():
         assert "nothing changed (4 files already up to date)" in again.out
     assert not (tmp_path / "archive").exists()
+
+
+SUMMARY = re.compile(
+    r"\b(\d+) comments, (\d+) pages?\b.*?\b(\d+) new, (\d+) edited, (\d+) removed\b")
+
+
+def counts(out: str) -> tuple[int, ...]:
+    """(comments, pages, new, edited, removed) from the one archive summary line in out."""
+    found = SUMMARY.findall(out)
+    assert len(found) == 1, out
+    return tuple(int(n) for n in found[0])
 
 
 def test_demo_without_the_sample_is_a_clear_error(tmp_path: Path) -> None:

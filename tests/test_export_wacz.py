@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import sqlite3
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-
 from archiver.devserver import FixtureServer, load_fixture
 from tests.conftest import MOA, MOA_PATH
+from tests.warc_checks import check_index, read_records
 
 WACZ = str(Path(sys.executable).with_name("wacz"))
 
@@ -58,23 +57,35 @@ def test_reference_thread_as_wacz(moa_paged: FixtureServer, data_dir: Path, cli,
         ]
         assert all(p["ts"].endswith("Z") and p["title"] for p in pages[1:])
 
-        # every index line points at a record of that URL, at that offset, in that file
+        # every record's block and payload digests are those of its bytes (wacz validate does
+        # not check them), and every index line leads to the record it describes
+        records = read_records(zf.read("archive/data.warc.gz"))
         lines = zf.read("indexes/index.cdx").decode().splitlines()
         assert lines == sorted(lines)
-        kinds: dict[str, list[str]] = {}
-        for line in lines:
-            key, timestamp, blob = line.split(" ", 2)
-            entry = json.loads(blob)
-            assert len(timestamp) == 14 and timestamp.isdigit()
-            with zf.open("archive/" + entry["filename"]) as member:
-                member.seek(int(entry["offset"]))
-                chunk = member.read(int(entry["length"]))
-            record = next(iter(ArchiveIterator(io.BytesIO(chunk))))
-            assert record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
-            kinds.setdefault(entry["url"], []).append(record.rec_type)
-        for page_url in page_urls:
-            assert sorted(kinds[page_url]) == ["response", "revisit"]
-        assert kinds[f"urn:archiver:thread:{url}"] == ["metadata"]
+        entries = check_index(lines, records, "data.warc.gz")
+    kinds: dict[str, list[str]] = {}
+    for entry in entries:
+        kinds.setdefault(entry["url"], []).append(entry["mime"])
+    for page_url in page_urls:
+        assert sorted(kinds[page_url]) == ["text/html", "warc/revisit"]
+    assert [r.rec_type for r in records if r.header("WARC-Target-URI") == url] == [
+        "response", "request", "revisit", "request"]
+    assert kinds[f"urn:archiver:thread:{url}"] == ["application/json"]
+    # each response carries the bytes stored for that URL, exactly
+    stored = set(sqlite_rows(data_dir / "archiver.db", "select url, body_sha256 from capture"))
+    responses = [r for r in records if r.rec_type == "response"]
+    assert len(responses) == 3  # the three pages (a second archive: identical, so revisits)
+    for record in responses:
+        pair = (record.header("WARC-Target-URI"), hashlib.sha256(record.payload).hexdigest())
+        assert pair in stored
+
+
+def sqlite_rows(db: Path, sql: str) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def test_wacz_errors_are_one_line(data_dir: Path, cli, tmp_path: Path) -> None:
@@ -101,10 +112,14 @@ def test_not_modified_stays_in_the_warc_but_out_of_the_index(data_dir: Path, cli
     proc = subprocess.run([WACZ, "validate", "-f", str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with zipfile.ZipFile(out) as zf:
-        types = [r.rec_type for r in ArchiveIterator(io.BytesIO(zf.read("archive/data.warc.gz")))
-                 if not (r.rec_headers.get_header("WARC-Target-URI") or "").endswith("/robots.txt")]
+        records = read_records(zf.read("archive/data.warc.gz"))
+        types = [r.rec_type for r in records
+                 if not (r.header("WARC-Target-URI") or "").endswith("/robots.txt")]
         assert types.count("revisit") == 1 and types.count("response") == 1
-        lines = [json.loads(line.split(" ", 2)[2])
-                 for line in zf.read("indexes/index.cdx").decode().splitlines()]
+        lines = check_index(zf.read("indexes/index.cdx").decode().splitlines(), records,
+                            "data.warc.gz")
+    (not_modified,) = [r for r in records if r.rec_type == "revisit"
+                       and r.header("WARC-Target-URI") == url]
+    assert not_modified.http is not None and not_modified.http.get_statuscode() == "304"
     page_lines = [line for line in lines if line["url"] == url]
     assert [(line["mime"], line["status"]) for line in page_lines] == [("text/html", "200")]

@@ -187,9 +187,22 @@ def test_text_never_raises() -> None:
         elapsed_ms=0,
         encoding=enc,
     )
-    assert isinstance(result.text, str)
+    # the utf-8 label is refused (the bytes are not UTF-8): read as windows-1252, one character
+    # per byte, the five bytes it leaves undefined (81 8D 8F 90 9D) replaced
+    assert enc == "cp1252"
+    text = result.text
+    assert len(text) == len(junk) and text.count("\ufffd") == 5 * 4
+    assert text[:128] == bytes(range(128)).decode("ascii")
+    assert (text[0x80], text[0x9F], text[0xA0], text[0xE9], text[0xFF]) == (
+        "\u20ac", "\u0178", "\xa0", "\xe9", "\xff")
+    assert text[0x81] == text[0x8D] == text[0x8F] == text[0x90] == text[0x9D] == "\ufffd"
+    assert text[256:] == text[:256] * 3
+    # a codec Python does not know: read as UTF-8, every byte that is not valid replaced
     result.encoding = "no-such-codec"
-    assert isinstance(result.text, str)
+    text = result.text
+    assert text[:128] == bytes(range(128)).decode("ascii")
+    assert text[128:256] == "\ufffd" * 128  # 80-FF alone are never valid UTF-8
+    assert len(text) == 4 * 256 and text.count("\ufffd") == 4 * 128
 
 
 def test_proxy_from_the_environment_is_used_with_the_time_limit_in_place(

@@ -51,6 +51,15 @@ def rows(db: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+def dict_rows(db: Path, sql: str) -> list[dict]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql)]
+    finally:
+        conn.close()
+
+
 # -- item 1: robots.txt through the CLI ------------------------------------------------------
 
 
@@ -110,7 +119,13 @@ def test_second_archive_is_all_304_and_stores_nothing_new(
             "commentversion": rows(db, "select * from commentversion"),
             "blob": rows(db, "select sha256, size from blob order by sha256"),
             "capture": rows(db, "select id from capture"),
+            "site": rows(db, "select * from site order by id"),
+            "thread": dict_rows(db, "select * from thread"),
+            "urlstate": dict_rows(db, "select * from urlstate order by url"),
         }
+        assert len(before["thread"]) == 1
+        assert [r["url"] for r in before["urlstate"]] == sorted(
+            server.url(p) for p in (MOA_PATH, PAGE2, PAGE3))
         log_before = len(server.log)
 
         second = cli("archive", url)
@@ -134,6 +149,30 @@ def test_second_archive_is_all_304_and_stores_nothing_new(
             f" where id > {max(i for (i,) in before['capture'])} and {NOT_ROBOTS} order by id",
         )
         assert new_captures == [(304, None, 0, None)] * 3  # the exchanges kept, nothing parsed
+
+        # the thread is as it was: only the time it was last looked at moves (not the time of
+        # its last change, which `export --since` selects on; not its page count or status)
+        (thread,) = dict_rows(db, "select * from thread")
+        (old,) = before["thread"]
+        assert thread["last_fetched_at"] > old["last_fetched_at"]
+        moved = {"last_fetched_at"}
+        assert {k: v for k, v in thread.items() if k not in moved} == {
+            k: v for k, v in old.items() if k not in moved}
+        assert thread["last_change_at"] == old["first_seen_at"] and thread["pages"] == 3
+        assert rows(db, "select * from site order by id") == before["site"]
+        assert rows(db, "select count(*) from threadversion") == [(0,)]
+        # each page's state keeps its validators, its next link and the capture its content was
+        # parsed from (a 304 means "that content"); only the last status and fetch time move
+        states = dict_rows(db, "select * from urlstate order by url")
+        assert [s["url"] for s in states] == [s["url"] for s in before["urlstate"]]
+        moved = {"last_status", "last_fetched_at"}
+        for state, old in zip(states, before["urlstate"], strict=True):
+            assert old["last_status"] == 200 and state["last_status"] == 304
+            assert state["last_fetched_at"] > old["last_fetched_at"]
+            assert {k: v for k, v in state.items() if k not in moved} == {
+                k: v for k, v in old.items() if k not in moved}
+            assert state["failures"] == 0 and state["last_error"] is None
+            assert (state["etag"] is not None) == etag and state["last_modified"]
 
 
 # -- items 2, 4, 5 through the pipeline into SQLite -------------------------------------------

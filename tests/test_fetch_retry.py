@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 
 import pytest
 
@@ -131,12 +131,20 @@ def test_retry_after_applies_to_the_whole_host(server: FaultServer, clock: FakeC
 
 
 def test_retry_after_http_date(server: FaultServer, clock: FakeClock) -> None:
-    when = formatdate(time.time() + 30, usegmt=True)
+    """An HTTP-date is read against the wall clock at the moment the answer comes in: the wait
+    lies between the date minus the wall time after the fetch and the date minus the wall time
+    before it (bounds measured, so a slow machine moves them rather than failing)."""
+    before = time.time()
+    when = formatdate(before + 30, usegmt=True)
+    due = parsedate_to_datetime(when).timestamp()  # whole seconds: up to 1 s before before+30
     server.route("/t", Reply(503, b"", [("Retry-After", when)]), Reply(200, PAGE, HTML))
     with make(clock, delay=0.1, backoff_base=0.1) as fetcher:
         assert fetcher.fetch(server.url("/t")).status == 200
+    after = time.time()
     busy, ok = server.requests("/t")
-    assert 28.0 <= ok.at - busy.at <= 31.0
+    waited = ok.at - busy.at  # the fetcher's clock: only its own sleeps move it
+    assert due - after <= waited <= due - before
+    assert due - after > 1.0  # (so the lower bound above is no 0.1 s backoff)
 
 
 def test_retry_after_beyond_the_cap_gives_up_without_waiting(

@@ -195,12 +195,27 @@ def test_sigterm_finishes_the_page_in_hand_and_exits_0(tmp_path: Path) -> None:
     exp = expected(PAGED)
     pages = exp["pages"]
     log = tmp_path / "run.log"
+    asked = threading.Event()
     with serve(PAGED) as server:
-        server.delay = 1.0  # each page takes a second: SIGTERM lands while page 2 is in flight
+        base = server._httpd.RequestHandlerClass
+
+        class Holding(base):  # type: ignore[misc, valid-type]
+            """Page 2 is answered only once the process has taken the SIGTERM (its log says
+            so): the signal lands while page 2 is in flight, however slow the machine."""
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path == pages[1]:
+                    asked.set()
+                    give_up = time.monotonic() + 60
+                    while "got SIGTERM" not in log.read_text() and time.monotonic() < give_up:
+                        time.sleep(0.02)
+                super().do_GET()
+
+        server._httpd.RequestHandlerClass = Holding
         config = write_config(tmp_path, server)
         db = tmp_path / "data" / "archiver.db"
         proc = start_run(config, log)
-        wait_for(lambda: pages[1] in paths(server), proc, log)
+        wait_for(asked.is_set, proc, log)
         sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         code = proc.wait()
