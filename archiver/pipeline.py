@@ -41,6 +41,7 @@ class ArchiveReport:
     new: int = 0
     edited: int = 0
     removed: int = 0
+    restored: int = 0  # comments flagged removed before, seen again
     held_back: int = 0  # removals waiting for a second complete read to confirm them
     complete: bool = False
     closed: bool = False
@@ -50,7 +51,7 @@ class ArchiveReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.new or self.edited or self.removed)
+        return bool(self.new or self.edited or self.removed or self.restored)
 
     @property
     def problems(self) -> list[str]:
@@ -62,6 +63,8 @@ class ArchiveReport:
         if self.pages_not_modified:
             parts.append(f"{self.pages_not_modified} unchanged")
         parts.append(f"{self.new} new, {self.edited} edited, {self.removed} removed")
+        if self.restored:
+            parts.append(f"{self.restored} restored")
         if self.held_back:
             parts.append(f"{self.held_back} removals held back until the next complete read "
                          "confirms them")
@@ -317,7 +320,7 @@ class ThreadArchiver:
         session.commit()
         report.thread_id, report.title = thread.id, thread.title
         report.new, report.edited, report.removed = merge.new, merge.edited, merge.removed
-        report.held_back = merge.held_back
+        report.restored, report.held_back = merge.restored, merge.held_back
         report.complete, report.closed = complete, thread.comments_closed
         report.comments = repo.count_current_comments(session, thread.id or 0)
 
