@@ -22,9 +22,9 @@ from archiver.adapters.dates import parse_date
 from archiver.config import SiteConfig
 from archiver.errors import ArchiverError, FetchError, ParseError, describe
 from archiver.fetch import Fetcher, FetchResult
-from archiver.store import repo
+from archiver.store import repo, schedule_repo
 from archiver.store.db import Store
-from archiver.store.models import Capture, DiscoveredUrl, SiteCheck, UrlState
+from archiver.store.models import Capture, DiscoveredUrl, UrlState
 from archiver.urls import normalise_url
 
 log = logging.getLogger("archiver.discovery")
@@ -345,10 +345,7 @@ class Discoverer:
         now = self.clock()
         hosts = site.hosts()
         with self.store.session() as session:
-            check = session.exec(select(SiteCheck).where(SiteCheck.name == site.name)).first()
-            if check is None:
-                check = SiteCheck(name=site.name)
-                session.add(check)
+            check = schedule_repo.get_or_create_site_check(session, site.name)
             check.last_run_at = now
             session.commit()
 
