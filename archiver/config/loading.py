@@ -24,6 +24,8 @@ from archiver.errors import ConfigError
 
 Path_ = tuple[str | int, ...]  # where a value sits: ("sites", 0, "schedule", "cron")
 # Names kept short in the README since before this module: they mean the [fetch] keys.
+PREFIX = ArchiverConfig.model_config.get("env_prefix") or "ARCHIVER_"
+SITE_PREFIX = PREFIX + "SITE_"
 ALIASES = {"ARCHIVER_DELAY": ("fetch", "delay"), "ARCHIVER_USER_AGENT": ("fetch", "user_agent")}
 NOT_SETTINGS = {"ARCHIVER_CONFIG"}  # names the file, see load_settings
 
@@ -42,12 +44,12 @@ class TomlFile(TomlConfigSettingsSource):
 
 def env_name(section: str, key: str) -> str:
     if section == "archive":
-        return f"ARCHIVER_{key.upper()}"
-    return f"ARCHIVER_{section.upper()}_{key.upper()}"
+        return f"{PREFIX}{key.upper()}"
+    return f"{PREFIX}{section.upper()}_{key.upper()}"
 
 
 def site_env_prefix(name: str) -> str:
-    return "ARCHIVER_SITE_" + re.sub(r"[^A-Z0-9]", "_", name.upper()) + "_"
+    return SITE_PREFIX + re.sub(r"[^A-Z0-9]", "_", name.upper()) + "_"
 
 
 def _model(annotation: Any) -> type[BaseModel] | None:
@@ -109,7 +111,7 @@ class Environment(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self.origins: dict[Path_, tuple[str, str] | None] = {}  # None: from the file
         self.data: dict[str, Any] = {}
-        env = {k: v for k, v in env.items() if k.startswith("ARCHIVER_") and v != ""}
+        env = {k: v for k, v in env.items() if k.startswith(PREFIX) and v != ""}
         known = set(NOT_SETTINGS)
         sections = section_vars()
         for var, (section, key) in [*ALIASES.items(), *sections.items()]:  # full names win
@@ -122,8 +124,8 @@ class Environment(PydanticBaseSettingsSource):
                 known.add(var)
         known |= set(ALIASES) | set(sections)
         known |= self._sites(env, file_data.get("sites", []))
-        prefixes = tuple(sorted({f"ARCHIVER_{s.upper()}_" for s in ArchiverConfig.model_fields}
-                                | {"ARCHIVER_SITE_", "ARCHIVER_ARCHIVE_"}))
+        prefixes = tuple(sorted({f"{PREFIX}{s.upper()}_" for s in ArchiverConfig.model_fields}
+                                | {SITE_PREFIX}))
         short = sorted(v for v in known if not v.startswith(prefixes))
         for var in sorted(set(env) - known):
             if var.startswith(prefixes):
@@ -135,7 +137,7 @@ class Environment(PydanticBaseSettingsSource):
                 )
 
     def _sites(self, env: dict[str, str], file_sites: Any) -> set[str]:
-        site_vars = {k: v for k, v in env.items() if k.startswith("ARCHIVER_SITE_")}
+        site_vars = {k: v for k, v in env.items() if k.startswith(SITE_PREFIX)}
         if not site_vars or not isinstance(file_sites, list):
             return set()
         sites = copy.deepcopy(file_sites)
@@ -154,13 +156,13 @@ class Environment(PydanticBaseSettingsSource):
         # a site added by the environment is created by its _URL variable, so those come first
         for var, text in sorted(site_vars.items(), key=lambda kv: (not kv[0].endswith("_URL"), kv)):
             for suffix, path in suffixes:
-                if not var.endswith(suffix) or len(var) <= len("ARCHIVER_SITE_") + len(suffix):
+                if not var.endswith(suffix) or len(var) <= len(SITE_PREFIX) + len(suffix):
                     continue
                 prefix = var[: -len(suffix) + 1]
                 if prefix not in by_prefix:
                     if suffix != "_URL":
                         continue  # a site added by the environment needs its _URL first
-                    name = prefix.removeprefix("ARCHIVER_SITE_").rstrip("_").lower()
+                    name = prefix.removeprefix(SITE_PREFIX).rstrip("_").lower()
                     sites.append({"name": name})
                     by_prefix[prefix] = len(sites) - 1
                     self.origins[("sites", len(sites) - 1)] = (var, text)
@@ -264,19 +266,23 @@ class Where:
     def __init__(self, file: str, env: Environment, file_data: dict[str, Any]) -> None:
         self.file, self.origins, self.file_data = file, env.origins, file_data
 
-    def origin(self, loc: Path_) -> tuple[str, str] | None:
+    def origin(self, loc: Path_, message: str = "") -> tuple[str, str] | None:
+        """The variable that set the value at loc or its table, None if the file did. A check
+        across keys (message names them) blames a variable that set one of those keys."""
         if loc in self.origins:
             return self.origins[loc]
-        below = [o for p, o in self.origins.items() if p[: len(loc)] == loc and o is not None]
-        if below:  # a check across keys, and a variable set one of them
+        below = [o for p, o in self.origins.items()
+                 if len(p) > len(loc) and p[: len(loc)] == loc and o is not None
+                 and str(p[-1]) in message]
+        if below:
             return below[0]
         for n in range(len(loc) - 1, 0, -1):
             if loc[:n] in self.origins:
                 return self.origins[loc[:n]]
         return None
 
-    def __call__(self, loc: Path_) -> str:
-        origin = self.origin(loc)
+    def __call__(self, loc: Path_, message: str = "") -> str:
+        origin = self.origin(loc, message)
         if origin is not None:
             return f"environment: {origin[0]}"
         return f"{self.file}: {_dotted(loc)}" if loc else self.file
@@ -302,7 +308,8 @@ class Where:
             about = _model_at(parent).model_fields[key].description or ""
             about = f" ({about})" if about else ""
             return ConfigError(f"{self(parent)}: {key} is missing{about}")
-        return ConfigError(f"{self(loc)}: {_message(err, self.raw(loc, err['input']))}")
+        message = _message(err, self.raw(loc, err["input"]))
+        return ConfigError(f"{self(loc, message)}: {message}")
 
 
 def load_settings(config_path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
