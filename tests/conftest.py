@@ -14,6 +14,7 @@ from hypothesis import Phase, settings
 
 from archiver.cli import main
 from archiver.devserver import FixtureServer, serve_fixture
+from tests.pgserver import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -90,3 +91,14 @@ def normalise(text: str) -> str:
 # `pytest --hypothesis-profile=no-shrink`: a failing generated test reports its first failing
 # example at once (used to check that planting a bug makes the invariant tests fail)
 settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run (each test makes its own database);
+    ARCHIVER_SKIP_POSTGRES=1 skips the tests that need it."""
+    if os.environ.get("ARCHIVER_SKIP_POSTGRES") == "1":
+        pytest.skip("ARCHIVER_SKIP_POSTGRES=1")
+    server = PostgresServer().start()
+    yield server
+    server.stop()

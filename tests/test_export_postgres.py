@@ -4,25 +4,14 @@ WARC, JSON Lines and mirror as from SQLite."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import MOA_PATH
 from tests.pgserver import PostgresServer
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    if os.environ.get("ARCHIVER_SKIP_POSTGRES") == "1":
-        pytest.skip("ARCHIVER_SKIP_POSTGRES=1")
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def test_exports_from_postgresql(postgres: PostgresServer, moa_paged, data_dir: Path, cli,

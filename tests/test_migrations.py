@@ -11,7 +11,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -78,15 +77,6 @@ def release_copy(tmp_path: Path) -> Path:
     db = tmp_path / "release.db"
     shutil.copyfile(RELEASE_DB, db)
     return db
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    if os.environ.get("ARCHIVER_SKIP_POSTGRES") == "1":
-        pytest.skip("ARCHIVER_SKIP_POSTGRES=1")
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def test_head_constant_is_alembics_head() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +10,6 @@ from sqlalchemy import text
 from archiver.store.db import Store
 from tests.conftest import MOA_PATH, REFERENCE, normalise
 from tests.pgserver import PostgresServer
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    if os.environ.get("ARCHIVER_SKIP_POSTGRES") == "1":
-        pytest.skip("ARCHIVER_SKIP_POSTGRES=1")
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def test_archive_into_postgresql(

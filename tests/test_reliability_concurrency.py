@@ -21,10 +21,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from archiver.store.db import default_database_url
@@ -173,15 +172,6 @@ def test_two_archives_of_one_new_thread_into_a_new_sqlite_store(tmp_path: Path) 
         return default_database_url(data), env_for(data)
 
     race(tmp_path, new_store)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    if os.environ.get("ARCHIVER_SKIP_POSTGRES") == "1":
-        pytest.skip("ARCHIVER_SKIP_POSTGRES=1")
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 def test_two_archives_of_one_new_thread_into_a_new_postgres_database(

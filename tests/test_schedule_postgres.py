@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,15 +17,6 @@ from tests.schedule_helpers import REFRESH, Clock, expected, serve, set_file, si
 
 THREAD = "/2024/03/open-thread.html"
 T0 = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    if os.environ.get("ARCHIVER_SKIP_POSTGRES") == "1":
-        pytest.skip("ARCHIVER_SKIP_POSTGRES=1")
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.parametrize("timezone", ["UTC", "America/Los_Angeles"])
