@@ -124,6 +124,7 @@ def serve_fixture(folder: Path, *, port: int = 0) -> FixtureServer:
 def main(argv: list[str] | None = None) -> int:
     """`python -m archiver.devserver FOLDER [--port N]`: serve a fixture folder until Ctrl-C."""
     import argparse
+    import signal
     import sys
 
     parser = argparse.ArgumentParser(
@@ -141,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
+    # Ctrl-C and SIGTERM stop it even when started with SIGINT ignored (a background job of a
+    # script: Python then leaves SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(f"Serving {args.folder} at {server.base_url} (Ctrl-C to stop):", flush=True)
     for path in sorted(server.routes):
         print(f"  {server.url(path)}", flush=True)
