@@ -23,6 +23,7 @@ import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from common import BENCH, ROOT, Row, machine, postgres_binaries, replace_block, table
 
@@ -35,6 +36,14 @@ def dump_parses(out: Path) -> None:
 
     from archiver.adapters import typepad
 
+    def plain(page: Any) -> dict[str, Any]:
+        # fields added to the contract since (reply parent, kind) compared only when set
+        found: dict[str, Any] = asdict(page)
+        for comment in found["comments"]:
+            if comment.get("parent_source_id", 0) is None and comment.get("kind") == "comment":
+                del comment["parent_source_id"], comment["kind"]
+        return found
+
     results: list[tuple[str, object]] = []
     for spec_path in sorted((ROOT / "fixtures").rglob("routes.json")):
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
@@ -42,13 +51,13 @@ def dump_parses(out: Path) -> None:
             html = (spec_path.parent / file).read_bytes().decode("utf-8", "replace")
             url = spec.get("origin", "http://127.0.0.1") + path
             try:
-                results.append((url, asdict(typepad.parse_page(html, url))))
+                results.append((url, plain(typepad.parse_page(html, url))))
             except Exception as exc:  # noqa: BLE001 - the error itself is compared
                 results.append((url, f"{type(exc).__name__}: {exc}"))
     for n, per_page, seed in ((2000, 2000, 5), (450, 100, 6), (1, 1, 7), (0, 100, 8)):
         thread = make_thread(n, per_page, seed=seed)
         for path, html in thread.pages.items():
-            results.append((path, asdict(typepad.parse_page(html, thread.url()))))
+            results.append((path, plain(typepad.parse_page(html, thread.url()))))
     out.write_bytes(pickle.dumps(results))
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start, command 2: set up (Python packages, and as root the Debian packages the tests
-# use: chromium, postgresql), then run ruff and the whole test suite.
+# use: chromium, postgresql), then run ruff, mypy and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -18,4 +18,5 @@ if [ "${#need[@]}" -gt 0 ]; then
   fi
 fi
 .venv/bin/ruff check .
+.venv/bin/mypy  # strict on archiver/adapters and archiver/pipeline ([tool.mypy] in pyproject.toml)
 exec .venv/bin/pytest "$@"

@@ -55,7 +55,8 @@ def feed(adapter: ModuleType, html: str, url: str = URL) -> None:
     assert isinstance(page.page_number, int) and isinstance(page.comments_closed, bool)
     for comment in page.comments:
         assert isinstance(comment, ParsedComment)
-        _check_strings(comment, optional={"author_url", "permalink", "published_at", "number"})
+        _check_strings(comment, optional={"author_url", "permalink", "published_at", "number",
+                                          "parent_source_id"})  # None: on the post itself
         assert comment.number is None or isinstance(comment.number, int)
 
 

@@ -1,31 +1,41 @@
-"""Platform adapters: each knows one platform's HTML and turns it into plain dataclasses.
+"""Platform adapters: each knows one platform and turns its answers into plain dataclasses.
 
-An adapter module offers ``PLATFORM``, ``matches(html, url) -> bool`` and
-``parse_page(html, url) -> ParsedPage``. A new platform is one new module listed here.
+Every adapter satisfies ``archiver.adapters.contract.Adapter`` (checked by mypy and by
+tests/test_adapter_contract.py). A new platform is one new module listed in ``ADAPTERS``.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from archiver.adapters import typepad
+from archiver.adapters.contract import Adapter
 from archiver.errors import UnsupportedSite
 
-ADAPTERS: tuple[ModuleType, ...] = (typepad,)
+ADAPTERS: tuple[Adapter, ...] = (typepad,)
 
 
-def adapter_named(platform: str) -> ModuleType:
-    for adapter in ADAPTERS:
+def _known(adapters: tuple[Adapter, ...]) -> str:
+    return ", ".join(a.PLATFORM for a in adapters)
+
+
+def adapter_named(platform: str, adapters: tuple[Adapter, ...] = ADAPTERS) -> Adapter:
+    for adapter in adapters:
         if adapter.PLATFORM == platform:
             return adapter
-    known = ", ".join(a.PLATFORM for a in ADAPTERS)
-    raise UnsupportedSite(f"unknown platform {platform!r} (known: {known})")
+    raise UnsupportedSite(f"unknown platform {platform!r} (known: {_known(adapters)})")
 
 
-def adapter_for(html: str, url: str) -> ModuleType:
-    """The adapter that recognises this page, or UnsupportedSite."""
-    for adapter in ADAPTERS:
+def adapter_for_url(url: str, adapters: tuple[Adapter, ...] = ADAPTERS) -> Adapter | None:
+    """The adapter whose URL patterns claim url (before any fetch), or None."""
+    for adapter in adapters:
+        if any(pattern.match(url) for pattern in adapter.URL_PATTERNS):
+            return adapter
+    return None
+
+
+def adapter_for(html: str, url: str, adapters: tuple[Adapter, ...] = ADAPTERS) -> Adapter:
+    """The adapter that recognises this page by its markup, or UnsupportedSite."""
+    for adapter in adapters:
         if adapter.matches(html, url):
             return adapter
-    known = ", ".join(a.PLATFORM for a in ADAPTERS)
-    raise UnsupportedSite(f"{url} is not a thread page of a supported platform ({known})")
+    raise UnsupportedSite(
+        f"{url} is not a thread page of a supported platform ({_known(adapters)})")

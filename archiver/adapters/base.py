@@ -1,4 +1,4 @@
-"""Plain data an adapter produces from one page: no database, no network."""
+"""Plain data an adapter produces from one answer: no database, no network."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ class ParsedComment:
     published_at: datetime | None = None  # UTC, when the date string can be read
     number: int | None = None  # the number the page shows beside the comment, if any
     permalink: str | None = None
+    parent_source_id: str | None = None  # the comment it answers (None: the post itself)
+    kind: str = "comment"  # "comment", or a platform's other kinds (e.g. "trackback")
 
 
 @dataclass(slots=True)
@@ -30,14 +32,26 @@ class ParsedThread:
     body_html: str
     body_text: str = ""
     site_name: str = ""
-    site_tagline: str = ""
     site_url: str = ""  # the base URL of the site (blog, forum) the thread belongs to, if known
-    date_header: str = ""
     author: str = ""
     published_text: str = ""  # e.g. "June 8, 2018 at 18:39 UTC"
     published_at: datetime | None = None
     permalink: str | None = None
-    footer_text: str = ""  # e.g. "Posted by b on June 8, 2018 at 18:39 UTC"
+
+    @property
+    def extras(self) -> dict[str, str]:
+        """What a platform shows beyond the generic fields, by the store column it fills:
+        ``site_tagline`` (Site.tagline), ``date_header`` and ``footer_text`` (Thread)."""
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """What an answer says beside its thread and comments: the page's number and whether
+    comments are closed (read from the last answer of a thread, the one with no follow-up)."""
+
+    number: int = 1
+    comments_closed: bool = False
 
 
 @dataclass(slots=True)

@@ -1,5 +1,8 @@
 """TypePad: recognise a TypePad post page and read the post, its comments and the next page.
 
+The adapter contract (archiver.adapters.contract): ``PLATFORM``, ``URL_PATTERNS``, ``EXAMPLES``,
+``matches``, ``start``; ``read_page`` is the pure callback for every comment page.
+
 Parses by the standard TypePad template structure (``#banner-header``, ``h3.entry-header``,
 ``div.entry-body``, ``div.comment#comment-ID``, ``p.comment-footer``, ``p.comments-closed``), never
 by position. Pagination is read from the page's own pager links.
@@ -8,17 +11,44 @@ by position. Pagination is read from the page's own pager links.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.adapters.base import ParsedComment, ParsedPage, ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
+from archiver.adapters.contract import Found, Request, Response
 from archiver.adapters.dates import parse_date
 from archiver.adapters.depth import parse_html
 from archiver.adapters.render import render_children
 from archiver.errors import ParseError, UnsupportedSite
 
 PLATFORM = "typepad"
+# hosted blogs (custom domains are found by markup, ``matches``): blog.typepad.com/[name/]Y/M/post
+URL_PATTERNS = (
+    re.compile(r"^https?://[a-z0-9-]+\.typepad\.com/(?:[^/?#]+/)?\d{4}/\d{2}/[^/?#]+\.html"
+               r"(?:[?#].*)?$", re.IGNORECASE),
+)
+EXAMPLES = (
+    "https://example.typepad.com/blog/2018/06/a-post.html",
+    "http://someone.typepad.com/my_weblog/2009/01/comments-please.html?cid=6a00d8341c",
+    "https://plain.typepad.com/2020/11/post.html",
+)
+
+
+@dataclass(slots=True)
+class TypePadThread(ParsedThread):
+    """A TypePad post: the generic thread plus what TypePad's template shows beside it."""
+
+    site_tagline: str = ""
+    date_header: str = ""
+    footer_text: str = ""  # e.g. "Posted by b on June 8, 2018 at 18:39 UTC"
+
+    @property
+    def extras(self) -> dict[str, str]:
+        return {"site_tagline": self.site_tagline, "date_header": self.date_header,
+                "footer_text": self.footer_text}
 
 _SPACES = re.compile(r"\s+")
 _POSTED_BY = re.compile(r"^\s*Posted by:?\s*", re.IGNORECASE)
@@ -150,7 +180,7 @@ def _tagline(tree: LexborHTMLParser) -> str:
     return (img.attributes.get("alt") or "").strip() if img is not None else ""
 
 
-def _parse_thread(tree: LexborHTMLParser, url: str) -> ParsedThread:
+def _parse_thread(tree: LexborHTMLParser, url: str) -> TypePadThread:
     posts = len(tree.css("h3.entry-header"))
     if posts > 1:  # a front page or a monthly archive: its posts are threads, it is none
         raise UnsupportedSite(
@@ -180,7 +210,7 @@ def _parse_thread(tree: LexborHTMLParser, url: str) -> ParsedThread:
     permalink_node = scope.css_first("a.permalink")
     site_header = tree.css_first("#banner-header")
     canonical = _canonical_url(tree, url)
-    return ParsedThread(
+    return TypePadThread(
         url=canonical,
         site_url=_site_url(tree, canonical),
         title=_text(header),
@@ -389,3 +419,19 @@ def parse_page(html: str, url: str) -> ParsedPage:
         next_page_url=_next_page_url(tree, url, current, pagers, thread.url),
         page_number=current,
     )
+
+
+def start(url: str) -> Request:
+    """The first request for a thread: its post page, read like every comment page."""
+    return Request(url, then=read_page)
+
+
+def read_page(response: Response) -> Iterator[Found]:
+    """The callback for any page of a thread: the post, its comments, the page's facts and the
+    next comment page, if there is one."""
+    page = parse_page(response.text, response.url)
+    yield page.thread
+    yield from page.comments
+    yield PageFacts(number=page.page_number, comments_closed=page.comments_closed)
+    if page.next_page_url is not None:
+        yield Request(page.next_page_url, then=read_page)

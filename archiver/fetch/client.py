@@ -163,17 +163,19 @@ class Fetcher:
         last_modified: str | None = None,
         record: Record | None = None,
         record_robots: Record | None = None,
+        accept: str | None = None,
     ) -> FetchResult:
         """GET url, following redirects; every complete exchange goes to record first: the
         page's, its retries' and redirect hops', and one whose body could not be decoded
         (before the error is raised). A robots.txt read on the way goes to record_robots.
+        accept: an Accept header in place of the HTML one (a JSON API's request).
 
         Returns the final exchange for any non-retryable status (200, 304, 404...). Raises
         RobotsDisallowed, or FetchError when retries run out, the URL's time budget is spent
         or a limit is broken (PrivateAddressRefused: led from a public address to a private one).
         """
         check_url(url)
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = {"Accept": accept} if accept else {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

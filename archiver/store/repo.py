@@ -128,8 +128,9 @@ def get_or_create_site(session: Session, url: str, platform: str, parsed: Parsed
     site.platform = platform
     if parsed.site_name:
         site.title = parsed.site_name
-    if parsed.site_tagline:
-        site.tagline = parsed.site_tagline
+    tagline = parsed.extras.get("site_tagline", "")
+    if tagline:
+        site.tagline = tagline
     session.flush()
     return site
 
@@ -182,10 +183,11 @@ def upsert_thread(session: Session, site: Site, parsed: ParsedThread, now: datet
     thread.site_id = site.id or thread.site_id
     thread.title = parsed.title
     thread.author = parsed.author
-    thread.date_header = parsed.date_header
+    extras = parsed.extras
+    thread.date_header = extras.get("date_header", "")
     thread.published_text = parsed.published_text
     thread.published_at = parsed.published_at
-    thread.footer_text = parsed.footer_text
+    thread.footer_text = extras.get("footer_text", "")
     thread.permalink = parsed.permalink
     thread.body_html = parsed.body_html
     thread.body_text = parsed.body_text
@@ -193,11 +195,12 @@ def upsert_thread(session: Session, site: Site, parsed: ParsedThread, now: datet
     return thread
 
 
-_POST_FIELDS = ("title", "author", "published_text", "footer_text", "body_html")
+_POST_FIELDS = ("title", "author", "published_text", "body_html")
 
 
 def _post_changed(thread: Thread, parsed: ParsedThread) -> bool:
-    return any(getattr(thread, name) != getattr(parsed, name) for name in _POST_FIELDS)
+    return thread.footer_text != parsed.extras.get("footer_text", "") or any(
+        getattr(thread, name) != getattr(parsed, name) for name in _POST_FIELDS)
 
 
 def _keep_post_version(session: Session, thread: Thread, now: datetime) -> None:

@@ -1,0 +1,175 @@
+"""The engine: archive one thread by working through a queue of requests.
+
+Each request is fetched, every exchange stored as a Capture before anything reads it, its answer
+handed to the adapter's callback (reading.py), what that found merged into the store and the
+requests it yields queued (merging.py). A parse failure is recorded on its capture and reported;
+only a first answer that cannot be read at all is fatal. The read is complete when the queue ran
+dry with no request failed or left unread; only then are missing comments flagged removed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from archiver.adapters import ADAPTERS, adapter_for, adapter_for_url, adapter_named
+from archiver.adapters.contract import HTML, Adapter, Found, Request, Response
+from archiver.errors import FetchError
+from archiver.fetch import Fetcher, FetchResult
+from archiver.pipeline.merging import finish, keep_not_modified, merge_answer, note_http_error
+from archiver.pipeline.reading import Walk, read_answer
+from archiver.pipeline.report import ArchiveReport
+from archiver.store import repo
+from archiver.store.db import Store
+from archiver.store.models import Capture, UrlState
+from archiver.urls import normalise_url
+
+log = logging.getLogger("archiver.pipeline")
+
+PageCallback = Callable[[int, str], None]
+
+
+def _http_error(result: FetchResult) -> FetchError:
+    return FetchError(
+        f"{result.url}: HTTP {result.status} {result.reason}".rstrip(),
+        url=result.url,
+        status=result.status,
+    )
+
+
+class ThreadArchiver:
+    """Runs the engine for threads, with one fetcher, one store and the known adapters."""
+
+    def __init__(
+        self, store: Store, fetcher: Fetcher, *, max_pages: int = 1000,
+        adapters: Sequence[Adapter] = ADAPTERS,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.max_pages = max_pages  # the most requests one read makes
+        self.adapters = tuple(adapters)
+
+    def archive(
+        self,
+        url: str,
+        *,
+        platform: str = "auto",
+        on_page: PageCallback | None = None,
+        now: datetime | None = None,
+    ) -> ArchiveReport:
+        """Archive the thread at url and every page of its comments (now: the run's time)."""
+        report = ArchiveReport(url=url)
+        with self.store.session() as session:
+            self._run(session, url, platform, report, on_page, now)
+        return report
+
+    def _run(
+        self, session: Session, url: str, platform: str, report: ArchiveReport,
+        on_page: PageCallback | None, now: datetime | None = None,
+    ) -> None:
+        url = normalise_url(url)
+        thread = repo.find_thread(session, url)
+        adapter = (adapter_for_url(url, self.adapters) if platform == "auto"
+                   else adapter_named(platform, self.adapters))
+        walk = Walk(
+            session=session, url=url, report=report, now=now or repo.utcnow(), thread=thread,
+            adapter=adapter,
+            existing=repo.existing_comments(session, thread.id) if thread and thread.id else {},
+        )
+        queue = deque([adapter.start(url) if adapter else Request(url, then=self._detect(walk))])
+        visited: set[str] = set()
+        while queue:
+            request = queue.popleft()
+            if request.url in visited or len(visited) >= self.max_pages:
+                report.stopped = (f"stopped at {request.url}: "
+                                  + ("page seen already" if request.url in visited
+                                     else f"page limit ({self.max_pages}) reached"))
+                log.warning("%s", report.stopped)
+                break
+            first = not visited
+            visited.add(request.url)
+            report.pages += 1
+            if on_page is not None:
+                on_page(report.pages, request.url)
+            queue.extend(self._answer(walk, request, first))
+        complete = not queue and not report.problems and not report.stopped
+        finish(walk, len(visited), complete)
+
+    def _detect(self, walk: Walk) -> Callable[[Response], Iterator[Found]]:
+        """The callback for a first page whose platform only its markup can tell: it names the
+        adapter, which then reads the page (or asks for what it reads instead)."""
+
+        def detect(response: Response) -> Iterator[Found]:
+            if walk.adapter is None:
+                walk.adapter = adapter_for(response.text, response.url, self.adapters)
+            begin = walk.adapter.start(response.url)
+            if begin.accept == HTML:
+                yield from begin.then(response)
+            else:
+                yield begin
+
+        return detect
+
+    def _fetch(
+        self, session: Session, request: Request, conditional: bool, state: UrlState
+    ) -> tuple[FetchResult, list[Capture]]:
+        """Fetch one request; every exchange (retries, redirect hops, the final one) is stored
+        as a Capture before this returns. A fetch that fails is recorded on the URL's state."""
+        session.commit()  # hold no write transaction while the network is read (other workers)
+        captures: list[Capture] = []
+        try:
+            result = self.fetcher.fetch(
+                request.url,
+                etag=state.etag if conditional else None,
+                last_modified=state.last_modified if conditional else None,
+                record=repo.capture_recorder(session, captures),
+                record_robots=repo.capture_recorder(session),  # tied to no thread
+                accept=None if request.accept == HTML else request.accept,  # HTML: as ever
+            )
+        except FetchError as exc:
+            state.failures += 1
+            state.last_status, state.last_error = exc.status, str(exc)
+            state.last_fetched_at = repo.utcnow()
+            session.commit()
+            raise
+        if not captures:  # the fetcher records every exchange; this is only a safety net
+            captures.append(repo.save_capture(session, result))
+            session.commit()
+        return result, captures
+
+    def _answer(self, walk: Walk, request: Request, first: bool) -> list[Request]:
+        """Read one request's answer into the store; returns the requests it leads to. One that
+        cannot be fetched or read is noted on the report, and the read goes on by the way this
+        URL led last time, if it is known (a first one that fails is raised)."""
+        session, report, url = walk.session, walk.report, request.url
+        state = repo.url_state(session, url)
+        known = state.next_page_url  # from this URL's last reading: a way past a failure
+        onward = [Request(known, then=request.then, accept=request.accept)] if known else []
+        conditional = walk.thread is not None and state.last_capture_id is not None
+        try:
+            result, captures = self._fetch(session, request, conditional, state)
+        except FetchError as exc:
+            if first or walk.thread is None:
+                raise
+            report.failed_pages.append(str(exc))
+            return onward
+        if result.status == 304 and conditional:
+            stored = keep_not_modified(walk, url, state, captures)
+            if stored is None:
+                return onward
+            result, captures = stored
+        elif result.status >= 400 or result.status == 304:
+            note_http_error(walk, state, result, first)
+            if first or walk.thread is None:
+                raise _http_error(result)
+            report.failed_pages.append(str(_http_error(result)))
+            return onward
+        reading = read_answer(walk, request, result, captures[-1], first)
+        if reading is None:
+            return onward  # the requests after it are still made, if the way is known
+        merge_answer(walk, url, result, captures, state, reading, first)
+        return reading.requests
