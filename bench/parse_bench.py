@@ -200,7 +200,9 @@ def _bs_thread(soup: BeautifulSoup, url: str) -> ParsedThread:
     if not tagline and tagline_node is not None and tagline_node.img is not None:
         tagline = (tagline_node.img.get("alt") or "").strip()
     permalink = entry.find("a", class_="permalink")
-    return ParsedThread(
+    # TypePad's own fields live on its thread class (generic ParsedThread before the contract)
+    thread_class = getattr(typepad, "TypePadThread", ParsedThread)
+    return thread_class(
         url=thread_url,
         title=_bs_text(header),
         body_html="".join(b.decode_contents() for b in bodies),
