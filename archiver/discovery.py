@@ -22,6 +22,7 @@ from archiver.adapters.dates import parse_date
 from archiver.config import SiteConfig
 from archiver.errors import ArchiverError, FetchError, ParseError, describe
 from archiver.fetch import Fetcher, FetchResult
+from archiver.store import captures as captures_store
 from archiver.store import repo, schedule_repo
 from archiver.store.db import Store
 from archiver.store.models import Capture, DiscoveredUrl, UrlState
@@ -227,11 +228,11 @@ class Discoverer:
         captures: list[Capture] = []
         result = self.fetcher.fetch(
             url, etag=state.etag, last_modified=state.last_modified,
-            record=repo.capture_recorder(session, captures),
-            record_robots=repo.capture_recorder(session),
+            record=captures_store.capture_recorder(session, captures),
+            record_robots=captures_store.capture_recorder(session),
         )
         if not captures:
-            captures.append(repo.save_capture(session, result))
+            captures.append(captures_store.save_capture(session, result))
             session.commit()
         return result, state, captures[-1]
 

@@ -23,6 +23,7 @@ from archiver.fetch import Fetcher, FetchResult
 from archiver.pipeline.merging import finish, keep_not_modified, merge_answer, note_http_error
 from archiver.pipeline.reading import Walk, read_answer
 from archiver.pipeline.report import ArchiveReport
+from archiver.store import captures as captures_store
 from archiver.store import repo
 from archiver.store.db import Store
 from archiver.store.models import Capture, UrlState
@@ -126,8 +127,8 @@ class ThreadArchiver:
                 request.url,
                 etag=state.etag if conditional else None,
                 last_modified=state.last_modified if conditional else None,
-                record=repo.capture_recorder(session, captures),
-                record_robots=repo.capture_recorder(session),  # tied to no thread
+                record=captures_store.capture_recorder(session, captures),
+                record_robots=captures_store.capture_recorder(session),  # tied to no thread
                 accept=None if request.accept == HTML else request.accept,  # HTML: as ever
             )
         except FetchError as exc:
@@ -137,7 +138,7 @@ class ThreadArchiver:
             session.commit()
             raise
         if not captures:  # the fetcher records every exchange; this is only a safety net
-            captures.append(repo.save_capture(session, result))
+            captures.append(captures_store.save_capture(session, result))
             session.commit()
         return result, captures
 

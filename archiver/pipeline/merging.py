@@ -8,6 +8,7 @@ import logging
 from archiver.errors import FetchError
 from archiver.fetch import FetchResult
 from archiver.pipeline.reading import Reading, Walk
+from archiver.store import captures as captures_store
 from archiver.store import repo
 from archiver.store.models import Capture, UrlState
 from archiver.urls import normalise_url, same_host
@@ -71,7 +72,7 @@ def keep_not_modified(
     held = state.page_comments
     if held is not None and not repo.held_as_stored(session, thread.id, walk.existing,
                                                     page_url, held):
-        stored = repo.stored_result(session, state.last_capture_id)
+        stored = captures_store.stored_result(session, state.last_capture_id)
         if stored is not None:
             return stored
     repo.keep_unchanged_page(session, walk.existing, page_url, walk.merge, held)
