@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,8 +28,10 @@ from archiver.fetch.retry import (
     SLOWDOWN_STATUSES,
     RetryPolicy,
     Transient,
+    describe_failure,
     parse_retry_after,
 )
+from archiver.fetch.retry import unknown_host as _unknown_host
 from archiver.fetch.robots import RobotsCache, RobotsRules
 from archiver.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
 from archiver.urls import as_sent
@@ -71,38 +72,6 @@ def _attempts(n: int) -> str:
 
 def _pairs(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
-
-
-def _unknown_host(exc: BaseException) -> bool:
-    """Whether a connect failure was the host name not resolving (EAI_NONAME, EAI_NODATA)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, socket.gaierror):
-            return seen.errno in _NO_SUCH_NAME
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-_NO_SUCH_NAME = {
-    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
-}
-
-
-def _describe(exc: httpx.HTTPError, url: str, received: int) -> str:
-    """A short, readable reason for a transport failure."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"timed out connecting to {host_key(url)}"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect to {host_key(url)}: {exc}"
-    if isinstance(exc, httpx.ReadTimeout):
-        return f"read timed out (server stalled after {received} body bytes)"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out: {exc}"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"body cut short: {exc}" if received else f"protocol error: {exc}"
-    if isinstance(exc, httpx.ReadError):
-        return f"connection lost after {received} body bytes: {exc}"
-    return f"{type(exc).__name__}: {exc}"
 
 
 class Fetcher:
@@ -442,7 +411,7 @@ class Fetcher:
             self._log_failure(url, attempt, started, str(exc))
             raise LimitExceeded(f"not an http(s) URL: {url}", url=url) from exc
         except httpx.HTTPError as exc:
-            why = _describe(exc, url, received)
+            why = describe_failure(exc, url, received)
             if time.monotonic() - started >= limit:
                 why = f"{too_long} ({received} body bytes so far)"
             self._log_failure(url, attempt, started, why)

@@ -1,14 +1,18 @@
-"""When and how long to retry: transient errors, retryable statuses, Retry-After, backoff."""
+"""When and how long to retry: transient errors, retryable statuses, Retry-After, backoff; a
+transport failure told in a few words."""
 
 from __future__ import annotations
 
 import random
+import socket
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+import httpx
 import tenacity
 
 from archiver.errors import FetchError
+from archiver.fetch.politeness import host_key
 from archiver.fetch.settings import FetchSettings
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -79,3 +83,35 @@ class RetryPolicy:
             return True
         asked = self.retry_after(state)
         return asked is not None and asked > self.settings.max_retry_wait
+
+
+def unknown_host(exc: BaseException) -> bool:
+    """Whether a connect failure was the host name not resolving (EAI_NONAME, EAI_NODATA)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return seen.errno in NO_SUCH_NAME
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+NO_SUCH_NAME = {
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+}
+
+
+def describe_failure(exc: httpx.HTTPError, url: str, received: int) -> str:
+    """A short, readable reason for a transport failure."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out connecting to {host_key(url)}"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {host_key(url)}: {exc}"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"read timed out (server stalled after {received} body bytes)"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out: {exc}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"body cut short: {exc}" if received else f"protocol error: {exc}"
+    if isinstance(exc, httpx.ReadError):
+        return f"connection lost after {received} body bytes: {exc}"
+    return f"{type(exc).__name__}: {exc}"
