@@ -7,16 +7,15 @@ import logging
 import re
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from archiver import __version__
+from archiver.cli_help import TidyCommand, TidyGroup
 from archiver.config import Settings, check_url, load_settings
 from archiver.errors import (
     ArchiverError,
@@ -31,40 +30,8 @@ if TYPE_CHECKING:
     from archiver.pipeline import ArchiveReport
 
 
-class _Argument(TyperArgument):
-    """An argument shown as well-kept CLIs show it: `FORMAT [URL]`, no type beside it."""
-
-    def display_type_rich(self, ctx: typer.Context) -> str | None:
-        return None
-
-    def get_usage_pieces(self, ctx: typer.Context) -> list[str]:
-        name = self.metavar or (self.name or "").upper()
-        return [name if self.required else f"[{name}]"]
-
-
-def _tidy_help(params: list) -> list:  # type: ignore[type-arg]
-    """Metavars in capitals (PATH, URL), none for flags: no <bool>/<str> noise in --help."""
-    for param in params:
-        if isinstance(param, TyperArgument):
-            param.__class__ = _Argument
-            param.metavar = param.metavar or (param.name or "").upper()
-        elif isinstance(param, TyperOption) and param.metavar is None:
-            param.metavar = "" if param.is_flag else (param.name or "").upper()
-    return params
-
-
-class _Command(TyperCommand):
-    def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg]
-        return _tidy_help(super().get_params(ctx))
-
-
-class _Group(TyperGroup):
-    def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg]
-        return _tidy_help(super().get_params(ctx))
-
-
 app = typer.Typer(
-    cls=_Group,
+    cls=TidyGroup,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -126,7 +93,7 @@ def command(
                 raise
             raise fail(_unexpected(exc), 1) from None
 
-    (on or app).command(name, cls=_Command)(wrapper)
+    (on or app).command(name, cls=TidyCommand)(wrapper)
     return wrapper
 
 
@@ -241,9 +208,6 @@ def archive(
         raise incomplete_error(report)
 
 
-THREAD_COLUMNS = ("url", "title", "comments", "last_fetched", "status")
-
-
 @command
 def threads(
     as_json: Annotated[
@@ -253,8 +217,7 @@ def threads(
     """List archived threads: URL, title, comments, last fetched, status (open, closed, gone).
 
     On a terminal a table; piped, tab-separated values with a header line."""
-    import json
-
+    from archiver.cli_listing import iso_seconds, print_threads
     from archiver.store import repo
 
     settings = State.settings()
@@ -264,47 +227,12 @@ def threads(
         with store.session() as session:
             rows = [
                 {"url": thread.url, "title": thread.title, "comments": count,
-                 "last_fetched": _iso_seconds(thread.last_fetched_at), "status": thread.status}
+                 "last_fetched": iso_seconds(thread.last_fetched_at), "status": thread.status}
                 for thread, count in repo.thread_summaries(session)
             ]
     finally:
         store.close()
-    if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
-    elif sys.stdout.isatty():
-        _thread_table(rows)
-    else:
-        print("\t".join(THREAD_COLUMNS))
-        for row in rows:
-            print("\t".join(" ".join(str(row[c] or "").split()) for c in THREAD_COLUMNS))
-
-
-def _iso_seconds(value: datetime | None) -> str | None:
-    """UTC, ISO 8601 to the second: 2026-11-30T09:39:01Z (SQLite gives naive UTC back)."""
-    if value is None:
-        return None
-    return f"{value.astimezone(UTC) if value.tzinfo else value:%Y-%m-%dT%H:%M:%SZ}"
-
-
-def _thread_table(rows: list[dict[str, object]]) -> None:
-    from rich import box
-    from rich.table import Table
-
-    if not rows:
-        print("No threads archived yet.")
-        return
-    out = Console(highlight=False)
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("Title")
-    table.add_column("Comments", justify="right", no_wrap=True)
-    table.add_column("Last fetched (UTC)", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("URL", overflow="fold")  # whole when the terminal allows, else folded
-    for row in rows:
-        fetched = str(row["last_fetched"] or "-").replace("T", " ")[:16]
-        table.add_row(str(row["title"]), str(row["comments"]), fetched, str(row["status"]),
-                      str(row["url"]))
-    out.print(table)
+    print_threads(rows, as_json=as_json, terminal=sys.stdout.isatty())
 
 
 @command
@@ -398,7 +326,7 @@ run_scheduler.__name__ = "run"  # the command is `archiver run`; `run` is the en
 run_scheduler = command(run_scheduler)
 
 
-db_app = typer.Typer(cls=_Group, help="The database's schema: show its revision, upgrade it.")
+db_app = typer.Typer(cls=TidyGroup, help="The database's schema: show its revision, upgrade it.")
 app.add_typer(db_app, name="db")
 
 
