@@ -3,9 +3,10 @@
 Rules: paragraphs, blockquotes, lists, headings and other blocks are separated by a blank line;
 ``<br>`` is a line break; links show their text; images show their alt text; list items are
 ``- item`` or ``1. item``, one per line, an item's own paragraphs and blocks folded onto the
-lines after it (no blank line inside an item); runs of spaces collapse as a browser would;
-non-breaking spaces stay. The tree is walked with an explicit stack, never a recursion on its
-depth (tests/test_render.py pins the rules).
+lines after it (no blank line inside an item), items inside a wrapper in the list (an ``<a>``
+around ``<li>``s, a list right inside a list) and loose text in a list kept as lines of it;
+runs of spaces collapse as a browser would; non-breaking spaces stay. The tree is walked with
+an explicit stack, never a recursion on its depth (tests/test_render.py pins the rules).
 """
 
 from __future__ import annotations
@@ -127,8 +128,19 @@ def _render(node: LexborNode) -> str:
         elif action == _ITEMS:  # item: (the next child of a list to look at, the list)
             child, listing = item  # type: ignore[misc]
             while child is not None and child.tag != "li":
+                tag = child.tag
+                if tag == "-text":  # loose text in a list: a line of its own, never dropped
+                    text = " ".join((child.text_content or "").split())
+                    if text:
+                        listing.items.append(text)
+                elif tag not in SKIP_TAGS and tag != "-comment" and tag is not None:
+                    # an element around items (a link or div wrapping <li>s, a list right inside
+                    # a list): its items are this list's, its loose text too
+                    push((_ITEMS, (child.next, listing)))
+                    push((_ITEMS, (child.child, listing)))
+                    break
                 child = child.next
-            if child is not None:
+            if child is not None and child.tag == "li":
                 push((_ITEMS, (child.next, listing)))
                 push((_END_ITEM, listing))
                 renderer = _Renderer()
