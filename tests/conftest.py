@@ -91,6 +91,11 @@ def normalise(text: str) -> str:
 # `pytest --hypothesis-profile=no-shrink`: a failing generated test reports its first failing
 # example at once (used to check that planting a bug makes the invariant tests fail)
 settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+# under CI (CI=true) every generated test runs the same examples each time: a red run is then
+# a change's doing, not a new random draw (run the suite locally to explore further)
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
