@@ -58,6 +58,9 @@ def test_every_case_folder_is_found() -> None:
     assert {"typepad/moa-2018-06-08-abu-kamal/one-page", "typepad/moa-2018-06-08-abu-kamal/paged",
             "typepad/synthetic-blog", "typepad/synthetic-paged",
             "typepad/variant-standard-template"} <= folders
+    # every served folder (one with a routes.json) is a case
+    served = {r.parent.relative_to(FIXTURES).as_posix() for r in FIXTURES.glob("*/**/routes.json")}
+    assert served == folders
     # and the skip for a platform without an adapter must not be what every typepad case hits
     assert has_adapter("typepad") and not has_adapter("no-such-platform")
 
