@@ -17,7 +17,7 @@ TYPES = {".xml": "application/atom+xml", ".rdf": "application/rdf+xml"}
 
 
 def expected(folder: Path) -> dict:
-    return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    return json.loads((folder / "synthetic.json").read_text(encoding="utf-8"))
 
 
 def content_type(name: str) -> str:
