@@ -20,7 +20,11 @@ class ParsedComment:
     number: int | None = None  # the number the page shows beside the comment, if any
     permalink: str | None = None
     parent_source_id: str | None = None  # the comment it answers (None: the post itself)
-    kind: str = "comment"  # "comment", or a platform's other kinds (e.g. "trackback")
+    depth: int = 0  # how deep the page shows it nested: 0 at top level, 1 for a reply, ...
+    kind: str = "comment"  # "comment", "pingback" or "trackback" (KINDS)
+
+
+KINDS = ("comment", "pingback", "trackback")
 
 
 @dataclass(slots=True)

@@ -60,6 +60,10 @@ class Request:
     url: str
     then: Callback
     accept: str = HTML  # HTML or JSON: the content types the answer may have (ACCEPTED_TYPES)
+    # an optional request (e.g. a JSON API beside the HTML page): when its answer cannot be
+    # had or read (a fetch error, HTTP 4xx/5xx, another content type, the callback raising),
+    # the engine logs why and takes what fallback() yields instead; the read stays complete
+    fallback: Callable[[], Iterable[Found]] | None = None
 
 
 @runtime_checkable
