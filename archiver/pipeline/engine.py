@@ -18,10 +18,16 @@ from sqlmodel import Session
 
 from archiver.adapters import ADAPTERS, adapter_for, adapter_for_url, adapter_named
 from archiver.adapters.contract import HTML, Adapter, Found, Request, Response
-from archiver.errors import FetchError
+from archiver.errors import FetchError, ParseError
 from archiver.fetch import Fetcher, FetchResult
-from archiver.pipeline.merging import finish, keep_not_modified, merge_answer, note_http_error
-from archiver.pipeline.reading import Walk, read_answer
+from archiver.pipeline.merging import (
+    finish,
+    keep_not_modified,
+    merge_answer,
+    merge_fallback,
+    note_http_error,
+)
+from archiver.pipeline.reading import Walk, collect_found, read_answer, response_of
 from archiver.pipeline.report import ArchiveReport
 from archiver.store import captures as captures_store
 from archiver.store import repo
@@ -85,18 +91,18 @@ class ThreadArchiver:
         visited: set[str] = set()
         while queue:
             request = queue.popleft()
-            if request.url in visited or len(visited) >= self.max_pages:
+            if request.url in visited:  # read already in this run (paging both ways, a loop)
+                continue
+            if len(visited) >= self.max_pages:
                 report.stopped = (f"stopped at {request.url}: "
-                                  + ("page seen already" if request.url in visited
-                                     else f"page limit ({self.max_pages}) reached"))
+                                  f"page limit ({self.max_pages}) reached")
                 log.warning("%s", report.stopped)
                 break
-            first = not visited
             visited.add(request.url)
             report.pages += 1
             if on_page is not None:
                 on_page(report.pages, request.url)
-            queue.extend(self._answer(walk, request, first))
+            queue.extend(self._answer(walk, request, not walk.thread_read))
         complete = not queue and not report.problems and not report.stopped
         finish(walk, len(visited), complete)
 
@@ -154,6 +160,8 @@ class ThreadArchiver:
         try:
             result, captures = self._fetch(session, request, conditional, state)
         except FetchError as exc:
+            if request.fallback is not None:
+                return self._fall_back(walk, request, str(exc), first)
             if first or walk.thread is None:
                 raise
             report.failed_pages.append(str(exc))
@@ -161,16 +169,50 @@ class ThreadArchiver:
         if result.status == 304 and conditional:
             stored = keep_not_modified(walk, url, state, captures)
             if stored is None:
-                return onward
+                return self._follow_ups(walk, request, state) or onward
             result, captures = stored
         elif result.status >= 400 or result.status == 304:
-            note_http_error(walk, state, result, first)
+            note_http_error(walk, state, result, first and request.fallback is None)
+            if request.fallback is not None:
+                return self._fall_back(walk, request, str(_http_error(result)), first)
             if first or walk.thread is None:
                 raise _http_error(result)
             report.failed_pages.append(str(_http_error(result)))
             return onward
-        reading = read_answer(walk, request, result, captures[-1], first)
+        optional = request.fallback is not None
+        reading = read_answer(walk, request, result, captures[-1], first, optional=optional)
         if reading is None:
+            if optional:
+                return self._fall_back(walk, request, captures[-1].parse_error or "", first)
             return onward  # the requests after it are still made, if the way is known
+        if first and reading.thread is None:  # it leads to the answer that shows the thread
+            walk.pending.extend(captures)
+            return reading.requests
         merge_answer(walk, url, result, captures, state, reading, first)
         return reading.requests
+
+    def _fall_back(self, walk: Walk, request: Request, why: str, first: bool) -> list[Request]:
+        """An optional request that could not be had or read: what its fallback yields is
+        taken instead (merged as what this URL showed); the read stays complete."""
+        assert request.fallback is not None
+        log.warning("%s: %s; reading the fallback instead", request.url, why)
+        walk.report.fallbacks.append(f"{request.url}: {why}")
+        reading = collect_found(request.fallback())
+        if reading.thread is None and first:
+            if reading.comments:
+                raise ParseError(f"{request.url}: the fallback shows comments but no thread")
+            return reading.requests  # the thread comes with a request it leads to
+        merge_fallback(walk, request.url, reading, first)
+        return reading.requests
+
+    def _follow_ups(self, walk: Walk, request: Request, state: UrlState) -> list[Request]:
+        """The requests an unchanged answer (304) leads to: its last capture read again (the
+        callback that reads the next answer is not kept in the store, only the URL)."""
+        stored = captures_store.stored_result(walk.session, state.last_capture_id)
+        if stored is None:
+            return []
+        try:
+            return collect_found(request.then(response_of(stored[0]))).requests
+        except Exception as exc:  # read fine before: a failure now is no reason to stop
+            log.warning("%s: reading the stored answer again failed: %s", request.url, exc)
+            return []

@@ -21,8 +21,7 @@ def merge_answer(
     reading: Reading, first: bool,
 ) -> None:
     """Store what an answer showed: the thread (from the first answer), its comments, and what
-    the next read of this URL needs (validators, the follow-up, the comments it held).
-    The comments' parent_source_id and kind are not stored yet (no columns for them)."""
+    the next read of this URL needs (validators, the follow-up, the comments it held)."""
     session, capture = walk.session, captures[-1]
     if first:
         assert walk.adapter is not None and reading.thread is not None
@@ -35,6 +34,9 @@ def merge_answer(
         walk.thread = found
         repo.add_thread_urls(session, found.id or 0, (walk.url, result.url, parsed.url),
                              walk.now)
+        walk.thread_read = True
+        captures = [*walk.pending, *captures]
+        walk.pending.clear()
     thread = walk.thread
     assert thread is not None
     repo.merge_page(session, thread, walk.existing, page_url, reading.comments, walk.merge,
@@ -56,6 +58,38 @@ def merge_answer(
         walk.closed = reading.facts.comments_closed
 
 
+def merge_fallback(walk: Walk, page_url: str, reading: Reading, first: bool) -> None:
+    """Store what an optional request's fallback yielded, as what page_url showed. No
+    validators are kept: the next read asks for the URL afresh."""
+    session = walk.session
+    if first:
+        assert walk.adapter is not None and reading.thread is not None
+        parsed = reading.thread
+        parsed.url = thread_url(parsed.url, walk.url, walk.url)
+        site = repo.get_or_create_site(session, parsed.url, walk.adapter.PLATFORM, parsed)
+        found = repo.upsert_thread(session, site, parsed, walk.now)
+        if walk.thread is None or found.id != walk.thread.id:
+            walk.existing = repo.existing_comments(session, found.id or 0)
+        walk.thread = found
+        repo.add_thread_urls(session, found.id or 0, (walk.url, parsed.url), walk.now)
+        walk.thread_read = True
+        for capture in walk.pending:
+            capture.thread_id = found.id
+        walk.pending.clear()
+    thread = walk.thread
+    assert thread is not None
+    repo.merge_page(session, thread, walk.existing, page_url, reading.comments, walk.merge,
+                    walk.now)
+    state = repo.url_state(session, page_url)
+    state.etag = state.last_modified = None
+    state.last_capture_id = None
+    state.next_page_url = reading.next_url
+    state.page_comments = repo.page_comments(reading.comments)
+    session.commit()
+    if not reading.requests:
+        walk.closed = reading.facts.comments_closed
+
+
 def keep_not_modified(
     walk: Walk, page_url: str, state: UrlState, captures: list[Capture]
 ) -> tuple[FetchResult, list[Capture]] | None:
@@ -66,6 +100,7 @@ def keep_not_modified(
     session, thread = walk.session, walk.thread
     assert thread is not None and thread.id is not None
     walk.report.pages_not_modified += 1
+    walk.thread_read = True  # the thread is as stored
     for hop in captures:
         hop.thread_id = thread.id
     state.last_status, state.last_fetched_at = 304, captures[-1].fetched_at

@@ -4,13 +4,14 @@ what it yielded sorted into a Reading. A failure is recorded on the answer's cap
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
-from archiver.adapters.contract import ACCEPTED_TYPES, JSON, Adapter, Request, Response
+from archiver.adapters.contract import ACCEPTED_TYPES, JSON, Adapter, Found, Request, Response
 from archiver.errors import ParseError, UnsupportedSite
 from archiver.fetch import FetchResult
 from archiver.pipeline.report import ArchiveReport
@@ -33,6 +34,8 @@ class Walk:
     existing: dict[str, Comment]
     merge: repo.MergeResult = field(default_factory=repo.MergeResult)
     closed: bool | None = None  # what the last answer, read afresh, said of comments
+    thread_read: bool = False  # an answer of this run showed the thread (stored)
+    pending: list[Capture] = field(default_factory=list)  # read before the thread was known
 
 
 @dataclass(slots=True)
@@ -63,10 +66,10 @@ def _check_type(request: Request, result: FetchResult) -> None:
                               f"({result.header('content-type') or 'no content type'})")
 
 
-def _collect(request: Request, result: FetchResult) -> Reading:
-    _check_type(request, result)
+def collect_found(found_items: Iterable[Found]) -> Reading:
+    """What a callback (or a fallback) yielded, sorted into a Reading."""
     reading = Reading()
-    for found in request.then(response_of(result)):
+    for found in found_items:
         if isinstance(found, ParsedComment):
             reading.comments.append(found)
         elif isinstance(found, Request):
@@ -78,14 +81,21 @@ def _collect(request: Request, result: FetchResult) -> Reading:
     return reading
 
 
+def _collect(request: Request, result: FetchResult) -> Reading:
+    _check_type(request, result)
+    return collect_found(request.then(response_of(result)))
+
+
 def read_answer(
-    walk: Walk, request: Request, result: FetchResult, capture: Capture, first: bool
+    walk: Walk, request: Request, result: FetchResult, capture: Capture, first: bool,
+    *, optional: bool = False,
 ) -> Reading | None:
     """The adapter's reading of an answer. A failure is recorded on the capture; on the first
-    answer (no thread to add to) it is raised, on a later one it is noted on the report."""
+    answer (no thread to add to) it is raised, on a later one it is noted on the report. An
+    optional request's failure (one with a fallback) is only recorded: the caller falls back."""
     try:
         reading = _collect(request, result)
-        if first and reading.thread is None:
+        if first and reading.thread is None and (reading.comments or not reading.requests):
             raise ParseError(f"{result.url}: the answer shows no thread")
         return reading
     except Exception as exc:  # an adapter's bug is a parse failure too, never fatal
@@ -93,6 +103,8 @@ def read_answer(
             f"{type(exc).__name__}: {exc}")
         capture.parsed_ok, capture.parse_error = False, why
         walk.session.commit()
+        if optional:
+            return None
         if walk.thread is None or first:
             if isinstance(exc, UnsupportedSite | ParseError):
                 raise

@@ -24,6 +24,7 @@ class ArchiveReport:
     closed: bool = False
     parse_errors: list[str] = field(default_factory=list)
     failed_pages: list[str] = field(default_factory=list)  # pages that could not be fetched
+    fallbacks: list[str] = field(default_factory=list)  # optional requests read another way
     stopped: str = ""  # why the read stopped short of its last request (page limit, a loop)
 
     @property
@@ -49,6 +50,8 @@ class ArchiveReport:
             parts.append("comments closed")
         if self.failed_pages:
             parts.append(f"{len(self.failed_pages)} page(s) could not be fetched")
+        if self.fallbacks:
+            parts.append(f"{len(self.fallbacks)} optional request(s) read another way")
         if self.parse_errors:
             parts.append(f"{len(self.parse_errors)} page(s) failed to parse")
         if not self.complete:

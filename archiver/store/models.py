@@ -81,7 +81,10 @@ class Comment(SQLModel, table=True):
     permalink: str | None = None
     body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     body_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    content_sha256: str = ""  # of author/date/body: an edit changes it
+    parent_source_id: str | None = None  # the platform's id of the comment it answers
+    depth: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # 0: top level
+    kind: str = Field(default="comment", sa_column_kwargs={"server_default": "comment"})
+    content_sha256: str = ""  # of author/date/body (and parent, kind): an edit changes it
     version: int = 1
     page_url: str = ""  # the comment page it was last read from
     first_seen_at: datetime
@@ -105,6 +108,8 @@ class CommentVersion(SQLModel, table=True):
     published_text: str = ""
     body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     body_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    parent_source_id: str | None = None
+    kind: str = Field(default="comment", sa_column_kwargs={"server_default": "comment"})
     content_sha256: str = ""
     first_seen_at: datetime  # when this version was first seen
     replaced_at: datetime  # when a different version was first seen

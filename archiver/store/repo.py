@@ -216,8 +216,12 @@ def _keep_post_version(session: Session, thread: Thread, now: datetime) -> None:
 
 
 def content_hash(c: ParsedComment) -> str:
-    joined = "\x1f".join((c.author_name, c.author_url or "", c.published_text, c.body_html))
-    return sha256(joined.encode("utf-8"))
+    """What an edit changes: author, link, date text, body, and (when not the defaults, so
+    that hashes stored before replies existed stay valid) the parent and the kind."""
+    parts = [c.author_name, c.author_url or "", c.published_text, c.body_html]
+    if c.parent_source_id is not None or c.kind != "comment":
+        parts += ["\x1ereply", c.parent_source_id or "", c.kind]
+    return sha256("\x1f".join(parts).encode("utf-8"))
 
 
 @dataclass(slots=True)
@@ -330,8 +334,9 @@ def _page_changes(
         current = existing.get(parsed.source_id)
         if (current is None or current.removed_at is not None
                 or current.content_sha256 != digests[parsed.source_id]
-                or (current.position, current.number, current.page_url, current.permalink)
-                != (position, parsed.number, page_url, parsed.permalink)):
+                or (current.position, current.number, current.page_url, current.permalink,
+                    current.depth) != (position, parsed.number, page_url, parsed.permalink,
+                                       parsed.depth)):
             return True
     return False
 
@@ -376,7 +381,8 @@ def merge_page(
                     author_url=parsed.author_url, published_text=parsed.published_text,
                     published_at=parsed.published_at, permalink=parsed.permalink,
                     body_html=parsed.body_html, body_text=parsed.body_text,
-                    content_sha256=digest, version=1, page_url=page_url,
+                    parent_source_id=parsed.parent_source_id, depth=parsed.depth,
+                    kind=parsed.kind, content_sha256=digest, version=1, page_url=page_url,
                     first_seen_at=now, changed_at=now, removed_at=None, missed_at=None,
                 )
             )
@@ -394,6 +400,7 @@ def merge_page(
                     author_name=current.author_name, author_url=current.author_url,
                     published_text=current.published_text, body_html=current.body_html,
                     body_text=current.body_text, content_sha256=current.content_sha256,
+                    parent_source_id=current.parent_source_id, kind=current.kind,
                     first_seen_at=current.changed_at, replaced_at=now,
                 )
             )
@@ -404,15 +411,17 @@ def merge_page(
             current.published_at = parsed.published_at
             current.body_html = parsed.body_html
             current.body_text = parsed.body_text
+            current.parent_source_id, current.kind = parsed.parent_source_id, parsed.kind
             current.content_sha256 = digest
             current.changed_at = now
             merge.edited += 1
             touched = True
-        if (current.position, current.number, current.page_url, current.permalink) != (
-            position, parsed.number, page_url, parsed.permalink
-        ):
+        if (current.position, current.number, current.page_url, current.permalink,
+                current.depth) != (position, parsed.number, page_url, parsed.permalink,
+                                   parsed.depth):
             current.position, current.number = position, parsed.number
             current.page_url, current.permalink = page_url, parsed.permalink
+            current.depth = parsed.depth
             touched = True
         if touched:
             session.add(current)
