@@ -27,6 +27,7 @@ from archiver.config.types import (
 )
 from archiver.fetch import FetchSettings
 from archiver.fetch.guard import parse_networks
+from archiver.fetch.settings import parse_origin_map
 from archiver.store.db import default_database_url
 
 
@@ -52,7 +53,8 @@ def _fetch_section() -> type[Table]:
         if base in (str, int, float, bool):
             fields[f.name] = (hints[f.name], f.default)
     validators = {"_user_agent": field_validator("user_agent")(_user_agent),
-                  "_networks": field_validator("public_networks")(_networks)}
+                  "_networks": field_validator("public_networks")(_networks),
+                  "_origin_map": field_validator("origin_map")(_origin_map)}
     return create_model("FetchSection", __base__=Table, __validators__=validators, **fields)
 
 
@@ -64,6 +66,11 @@ def _user_agent(cls: type, value: str) -> str:
 
 def _networks(cls: type, value: str) -> str:
     parse_networks(value)  # ValueError names the bad network
+    return value
+
+
+def _origin_map(cls: type, value: str) -> str:
+    parse_origin_map(value)  # ValueError names the bad pair
     return value
 
 

@@ -33,7 +33,12 @@ from archiver.fetch.retry import (
 )
 from archiver.fetch.retry import unknown_host as _unknown_host
 from archiver.fetch.robots import RobotsCache, RobotsRules
-from archiver.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
+from archiver.fetch.settings import (
+    DEFAULT_USER_AGENT,
+    FetchSettings,
+    map_origin,
+    parse_origin_map,
+)
 from archiver.urls import as_sent
 
 __all__ = [
@@ -92,6 +97,10 @@ class Fetcher:
             networks = parse_networks(s.public_networks)
         except ValueError as exc:
             raise ConfigError(f"fetch.public_networks: {exc}") from None
+        try:
+            self.origin_map = parse_origin_map(s.origin_map)
+        except ValueError as exc:
+            raise ConfigError(f"fetch.origin_map: {exc}") from None
         self.guard = Guard(AddressPolicy(networks), resolver)
         self._client = httpx.Client(
             headers={
@@ -143,6 +152,7 @@ class Fetcher:
         RobotsDisallowed, or FetchError when retries run out, the URL's time budget is spent
         or a limit is broken (PrivateAddressRefused: led from a public address to a private one).
         """
+        url = map_origin(url, self.origin_map)
         check_url(url)
         headers: dict[str, str] = {"Accept": accept} if accept else {}
         if etag:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +55,10 @@ class FetchSettings:
     # Networks counted as public although they are not ("127.0.0.2/32, 10.1.0.0/16"): a fetch
     # that starts at a public address is never led to a private one (tests use this).
     public_networks: str = ""
+    # Origins read from elsewhere: "https://disqus.com=http://127.0.0.1:8123 ..." (space- or
+    # comma-separated FROM=TO pairs) sends every request for a FROM URL to the same path on TO
+    # (a mirror, a local copy, tests). The adapters build the real URLs; only the fetch moves.
+    origin_map: str = ""
     clock: Callable[[], float] = time.monotonic  # injectable for tests
     sleep: Callable[[float], None] = time.sleep  # injectable for tests
 
@@ -71,3 +76,24 @@ class FetchSettings:
             return overrides[host]
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         return overrides.get(name, self.delay)
+
+
+def parse_origin_map(text: str) -> tuple[tuple[str, str], ...]:
+    """The FROM=TO pairs of an origin map, each an origin (scheme://host[:port], no path)."""
+    pairs = []
+    for item in text.replace(",", " ").split():
+        source, sep, target = item.partition("=")
+        for origin in (source, target):
+            if not sep or not re.fullmatch(r"https?://[^/\s?#]+", origin.rstrip("/")):
+                raise ValueError(f"{item!r} is not FROM=TO with two origins "
+                                 "(e.g. https://disqus.com=http://127.0.0.1:8123)")
+        pairs.append((source.rstrip("/").lower(), target.rstrip("/")))
+    return tuple(pairs)
+
+
+def map_origin(url: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    """url with its origin replaced by the one the map gives it, if any."""
+    for source, target in pairs:
+        if url.lower().startswith(source) and url[len(source):len(source) + 1] in ("", "/", "?"):
+            return target + url[len(source):]
+    return url
