@@ -24,6 +24,7 @@ from sqlmodel import Session
 from archiver import __version__
 from archiver.adapters.depth import cap_depth
 from archiver.export import output
+from archiver.export.replies import MAX_INDENT, PING_LABELS, ReplyIndex, is_ping
 from archiver.export.selection import (
     Resolved,
     as_utc,
@@ -288,13 +289,24 @@ class MirrorWriter:
                 "</article>\n"
             )
             out.write(f'<section class="comments" id="comments">\n<h2>{current} comments</h2>\n')
-            total = 0
+            total, replies = 0, ReplyIndex()
+            pings: list[tuple[Comment, Sequence[CommentVersion]]] = []
             for comment, history in iter_comments_with_history(self.session, thread.id or 0):
-                self._comment(out, thread, comment, history)
+                if is_ping(comment):
+                    pings.append((comment, history))  # listed apart, after the comments
+                    continue
+                self._comment(out, thread, comment, history, replies)
                 total += 1
             if total == 0:
                 out.write('<p class="notice">No comments.</p>\n')
             out.write("</section>\n")
+            if pings:
+                out.write(f'<section class="pings" id="pings">\n<h2>{len(pings)} pingbacks '
+                          "and trackbacks</h2>\n")
+                for comment, history in pings:
+                    self._comment(out, thread, comment, history, replies)
+                out.write("</section>\n")
+                total += len(pings)
             notes = []  # HTML: dates in <time>, nothing from the page itself
             if thread.comments_closed:
                 notes.append("The comments to this entry are closed.")
@@ -312,13 +324,25 @@ class MirrorWriter:
         return current
 
     def _comment(self, out: TextIO, thread: Thread, comment: Comment,
-                 history: Sequence[CommentVersion]) -> None:
+                 history: Sequence[CommentVersion], replies: ReplyIndex) -> None:
         anchor = _anchor(comment.source_id)
         removed = comment.removed_at is not None
-        css = "comment removed" if removed else "comment"
-        number = comment.number if comment.number is not None else comment.position
+        ping = is_ping(comment)
+        css = ["comment", comment.kind] if ping else ["comment"]
+        if comment.depth > 0:
+            css += ["reply", f"depth-{min(comment.depth, MAX_INDENT)}"]
+        if removed:
+            css.append("removed")
+        number = None if ping else replies.number(comment)
         base = comment.page_url or thread.url
-        out.write(f'<article class="{css}" id="{anchor}">\n')
+        out.write(f'<article class="{" ".join(css)}" id="{anchor}">\n')
+        parent = replies.answered(comment)
+        if parent is not None:
+            name, shown = parent
+            target = (f'<a href="#{_anchor(comment.parent_source_id or "")}">{_e(name)}'
+                      f"{f' (#{shown})' if shown is not None else ''}</a>"
+                      if shown is not None else _e(name))
+            out.write(f'<p class="reply-to">In reply to {target}</p>\n')
         if removed:
             out.write(
                 f'<p class="removed-note">Removed upstream: missing since '
@@ -334,8 +358,11 @@ class MirrorWriter:
             time_tag = _e(comment.published_text) or _time(stamp)
         out.write(
             f'<div class="body">{sanitize(comment.body_html, base)}</div>\n'
-            f'<p class="comment-meta">Posted by: <span class="author">{author}</span> | '
-            f'{time_tag} | <a class="number" href="#{anchor}">{number}</a></p>\n'
+            f'<p class="comment-meta">{PING_LABELS.get(comment.kind, "Posted")} '
+            f'{"from" if ping else "by"}: <span class="author">{author}</span> | {time_tag}'
+            + (f' | <a class="number" href="#{anchor}">{number}</a>' if number is not None
+               else f' | <a class="number" href="#{anchor}">#</a>')
+            + "</p>\n"
         )
         if history:
             plural = "s" if len(history) > 1 else ""

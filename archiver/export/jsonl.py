@@ -71,6 +71,7 @@ def thread_head(session: Session, thread: Thread) -> dict[str, Any]:
         "last_change_at": iso(thread.last_change_at),
         "gone_at": iso(thread.gone_at),
         "comment_count": count_current_comments(session, thread.id or 0),
+        "ping_count": count_current_comments(session, thread.id or 0, pings=True),
         "post_history": [post_version_object(v) for v in post_history(session, thread.id or 0)],
     }
 
@@ -96,6 +97,8 @@ def version_object(version: CommentVersion) -> dict[str, Any]:
         "published_text": version.published_text,
         "body_html": version.body_html,
         "body_text": version.body_text,
+        "parent_source_id": version.parent_source_id,
+        "kind": version.kind,
         "content_sha256": version.content_sha256,
         "first_seen_at": iso(version.first_seen_at),
         "replaced_at": iso(version.replaced_at),
@@ -115,6 +118,9 @@ def comment_object(comment: Comment, history: Sequence[CommentVersion]) -> dict[
         "page_url": comment.page_url,
         "body_html": comment.body_html,
         "body_text": comment.body_text,
+        "parent_source_id": comment.parent_source_id,
+        "depth": comment.depth,
+        "kind": comment.kind,
         "content_sha256": comment.content_sha256,
         "version": comment.version,
         "first_seen_at": iso(comment.first_seen_at),

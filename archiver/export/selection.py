@@ -202,6 +202,9 @@ def iter_threads(session: Session, resolved: Resolved, *, newest_first: bool = F
     yield from stream(session, statement, 100)
 
 
+PING_KINDS = ("pingback", "trackback")
+
+
 def selected_sites(session: Session, resolved: Resolved) -> list[Site]:
     """The sites that have selected threads (sites are few), by name."""
     site_ids = select(Thread.site_id).where(resolved.condition).distinct()
@@ -210,10 +213,14 @@ def selected_sites(session: Session, resolved: Resolved) -> list[Site]:
     ).all())
 
 
-def count_current_comments(session: Session, thread_id: int) -> int:
+def count_current_comments(session: Session, thread_id: int, *, pings: bool = False) -> int:
+    """The thread's current comments (not removed), or with pings=True its pingbacks and
+    trackbacks: pings are never counted as comments."""
+    kind = col(Comment.kind)
     return int(session.exec(
         select(func.count()).select_from(Comment)
-        .where(Comment.thread_id == thread_id, col(Comment.removed_at).is_(None))
+        .where(Comment.thread_id == thread_id, col(Comment.removed_at).is_(None),
+               kind.in_(PING_KINDS) if pings else kind.not_in(PING_KINDS))
     ).one())
 
 

@@ -1,4 +1,5 @@
-"""Plain-text dump of a thread, in the shape of TypePad's own page read top to bottom."""
+"""Plain-text dump of a thread, in the shape of TypePad's own page read top to bottom; replies
+indented under the comment they answer and saying whom they answer, pings listed apart."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TextIO
 
 from sqlmodel import Session
 
+from archiver.export.replies import PING_LABELS, ReplyIndex, indent, is_ping
 from archiver.export.selection import iter_comments
 from archiver.store.models import Site, Thread
 
@@ -25,13 +27,31 @@ def thread_lines(session: Session, thread: Thread) -> Iterator[str]:
     )
     yield f"{footer} | Permalink\n\n" if footer else "Permalink\n\n"
     yield "Comments\n\n"
-    for position, comment in enumerate(iter_comments(session, thread.id or 0), 1):
-        number = comment.number if comment.number is not None else position
+    replies, pings = ReplyIndex(), []
+    for comment in iter_comments(session, thread.id or 0):
+        if is_ping(comment):
+            pings.append(comment)  # listed apart, after the comments
+            continue
+        number = replies.number(comment)
+        pad = indent(comment.depth)
         if comment.body_text:
-            yield f"{comment.body_text}\n\n"
-        yield f"Posted by: {comment.author_name} | {comment.published_text} | {number}\n\n"
+            yield f"{_indented(comment.body_text, pad)}\n\n"
+        yield (f"{pad}Posted by: {comment.author_name} | {comment.published_text} | {number}"
+               f"{replies.reply_note(comment)}\n\n")
+    if pings:
+        yield "Pingbacks and trackbacks\n\n"
+        for ping in pings:
+            if ping.body_text:
+                yield f"{ping.body_text}\n\n"
+            yield f"{PING_LABELS[ping.kind]} from: {ping.author_name} | {ping.published_text}\n\n"
     if thread.comments_closed:
         yield "The comments to this entry are closed.\n"
+
+
+def _indented(text: str, pad: str) -> str:
+    if not pad:
+        return text
+    return "\n".join(pad + line if line else line for line in text.split("\n"))
 
 
 def write_thread(session: Session, thread: Thread, out: TextIO) -> None:

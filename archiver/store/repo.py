@@ -478,13 +478,15 @@ def current_comments(session: Session, thread_id: int) -> Sequence[Comment]:
 
 
 def count_current_comments(session: Session, thread_id: int) -> int:
-    """How many comments the thread has now (not removed), without loading them."""
+    """How many comments the thread has now (not removed, pings not counted), without loading
+    them."""
     from sqlalchemy import func
 
     return session.exec(
         select(func.count())
         .select_from(Comment)
-        .where(Comment.thread_id == thread_id, col(Comment.removed_at).is_(None))
+        .where(Comment.thread_id == thread_id, col(Comment.removed_at).is_(None),
+               col(Comment.kind).not_in(("pingback", "trackback")))
     ).one()
 
 
