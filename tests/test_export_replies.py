@@ -70,7 +70,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
             Fetcher(FetchSettings(delay=0, max_attempts=1)) as fetcher:
         report = ThreadArchiver(store, fetcher, adapters=(*ADAPTERS, Nested())).archive(
             server.url("/nested/1"))
-    assert report.complete and report.comments == 5  # pings are not comments
+    assert report.complete and (report.comments, report.pings) == (5, 2)  # pings apart
+    assert "5 comments, 2 pings, 1 page" in report.summary()
     yield store
 
 

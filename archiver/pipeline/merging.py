@@ -149,6 +149,7 @@ def finish(walk: Walk, requests: int, complete: bool) -> None:
     report.restored, report.held_back = merge.restored, merge.held_back
     report.complete, report.closed = complete, thread.comments_closed
     report.comments = repo.count_current_comments(session, thread.id or 0)
+    report.pings = repo.count_current_comments(session, thread.id or 0, pings=True)
 
 
 def thread_url(canonical: str, asked: str, fetched: str) -> str:

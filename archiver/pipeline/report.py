@@ -13,6 +13,7 @@ class ArchiveReport:
     thread_id: int | None = None
     title: str = ""
     comments: int = 0  # current (not removed) comments after the run
+    pings: int = 0  # current pingbacks and trackbacks (never counted as comments)
     pages: int = 0  # requests read (pages, API answers)
     pages_not_modified: int = 0
     new: int = 0
@@ -38,6 +39,8 @@ class ArchiveReport:
 
     def summary(self) -> str:
         parts = [f"{self.comments} comments", f"{self.pages} page{'s' * (self.pages != 1)}"]
+        if self.pings:
+            parts.insert(1, f"{self.pings} ping{'s' * (self.pings != 1)}")
         if self.pages_not_modified:
             parts.append(f"{self.pages_not_modified} unchanged")
         parts.append(f"{self.new} new, {self.edited} edited, {self.removed} removed")

@@ -477,16 +477,18 @@ def current_comments(session: Session, thread_id: int) -> Sequence[Comment]:
     ).all()
 
 
-def count_current_comments(session: Session, thread_id: int) -> int:
-    """How many comments the thread has now (not removed, pings not counted), without loading
-    them."""
+def count_current_comments(session: Session, thread_id: int, *, pings: bool = False) -> int:
+    """How many comments the thread has now (not removed; pings not counted), or with
+    pings=True how many pingbacks and trackbacks, without loading them."""
     from sqlalchemy import func
 
+    kind = col(Comment.kind)
+    ping_kinds = ("pingback", "trackback")
     return session.exec(
         select(func.count())
         .select_from(Comment)
         .where(Comment.thread_id == thread_id, col(Comment.removed_at).is_(None),
-               col(Comment.kind).not_in(("pingback", "trackback")))
+               kind.in_(ping_kinds) if pings else kind.not_in(ping_kinds))
     ).one()
 
 
