@@ -79,6 +79,25 @@ def local(url: str | None, base: str) -> str | None:
     return url.removeprefix(base) if url and url.startswith(base) else url
 
 
+def shows_in_text_and_mirror(thread: dict[str, Any], dump: str, mirror: Path) -> None:
+    """The text dump and the HTML mirror show what the JSONL holds: a footer per comment (with
+    whom a reply answers), pings apart, an article per comment in the mirror."""
+    current = [c for c in thread["comments"] if not c["removed"]]
+    comments = [c for c in current if c["kind"] == "comment"]
+    footers = re.findall(r"^ *Posted by: (.*)$", dump, flags=re.MULTILINE)
+    assert len(footers) == len(comments)
+    for footer, comment in zip(footers, comments, strict=True):
+        assert footer.startswith(f"{comment['author_name']} | ")
+        assert ("| in reply to " in footer) == bool(comment["parent_source_id"])
+    pings = len(current) - len(comments)
+    assert dump.count("\nPingbacks and trackbacks\n") == (1 if pings else 0)
+    page = next(p for p in mirror.glob("*/*.html") if p.name != "index.html")
+    html = page.read_text(encoding="utf-8")
+    assert html.count('<article class="comment') == len(thread["comments"])
+    assert html.count('<p class="reply-to">') == sum(
+        1 for c in thread["comments"] if c["parent_source_id"] and c["kind"] == "comment")
+
+
 @pytest.mark.parametrize(("folder", "case"), CASES)
 def test_fixture_case(folder: Path, case: dict[str, Any], data_dir: Path, cli) -> None:
     platform = case.get("platform")
@@ -92,8 +111,11 @@ def test_fixture_case(folder: Path, case: dict[str, Any], data_dir: Path, cli) -
         result = cli("archive", url)
         assert result.code == 0, result.err
         exported = cli("export", "jsonl", url, "-o", "-")
+        dumped = cli("export", "text", url, "-o", "-")
+        mirrored = cli("export", "html", url, "--out", str(data_dir / "mirror"))
     finally:
         server.stop()
+    assert dumped.code == 0 and mirrored.code == 0, dumped.err + mirrored.err
     assert exported.code == 0, exported.err
     lines = exported.out.splitlines()
     assert len(lines) == 1, lines
@@ -116,6 +138,7 @@ def test_fixture_case(folder: Path, case: dict[str, Any], data_dir: Path, cli) -
     if "ping_count" in case:
         assert thread["ping_count"] == case["ping_count"]
         assert len([c for c in current if c["kind"] != "comment"]) == case["ping_count"]
+    shows_in_text_and_mirror(thread, dumped.out, data_dir / "mirror")
     if "comments" in case:
         got = thread["comments"]
         assert [c["source_id"] for c in got] == [c["source_id"] for c in case["comments"]]
