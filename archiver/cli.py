@@ -208,6 +208,42 @@ def archive(
         raise incomplete_error(report)
 
 
+def import_(
+    files: Annotated[list[Path], typer.Argument(
+        metavar="FILE...", help="WARC (.warc, .warc.gz) or WACZ files.")],
+) -> None:
+    """Rebuild threads from web archives: every thread page the files hold, read as if fetched
+    (each record a capture, its date kept; several captures of a thread become its versions)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from archiver.importing.runner import import_files
+
+    settings = State.settings()
+    store = Store(settings.db_url)
+    total = sum(f.stat().st_size for f in files if f.is_file())
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  console=console, transient=True,
+                  disable=not console.is_interactive) as progress:
+        task = progress.add_task("scanning", total=total or None)
+
+        def on_bytes(count: int) -> None:
+            progress.advance(task, count)
+
+        def on_thread(report: ArchiveReport) -> None:
+            progress.update(task, description=f"threads: {report.title[:40]}")
+            print(report.summary())
+
+        result = import_files(store, list(files), on_thread=on_thread, on_bytes=on_bytes)
+    print(result.summary())
+    if result.failed:
+        console.print(f"[yellow]warning:[/] {escape(result.failed[0])}"
+                      + (f" (and {len(result.failed) - 1} more)" if len(result.failed) > 1
+                         else ""), highlight=False, soft_wrap=True)
+
+
+command(import_, name="import")
+
+
 @command
 def threads(
     as_json: Annotated[

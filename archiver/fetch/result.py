@@ -30,6 +30,7 @@ class FetchResult:
     redirect_to: str | None = None  # for a redirect hop: the absolute URL it pointed to
     redirects: list[str] = field(default_factory=list)  # URLs that redirected to this one
     decode_error: str | None = None  # why body could not be decoded from raw_body (then empty)
+    source: str | None = None  # where it was read from when not the network (a WARC record)
 
     def header(self, name: str) -> str | None:
         """The first response header called name (any case), or None."""

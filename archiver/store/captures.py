@@ -47,7 +47,7 @@ def save_capture(
         body_sha256=digest,
         payload_sha256=sha256(result.body) if result.body else None,
         body_size=len(result.raw_body), fetched_at=fetched_at,
-        elapsed_ms=result.elapsed_ms, thread_id=thread_id,
+        elapsed_ms=result.elapsed_ms, thread_id=thread_id, source=result.source,
     )
     if result.decode_error:  # kept as received; nothing could parse it
         capture.parsed_ok, capture.parse_error = False, result.decode_error

@@ -160,6 +160,8 @@ class Capture(SQLModel, table=True):
     page_number: int | None = None
     parsed_ok: bool | None = None  # None: not parsed (yet, or 304)
     parse_error: str | None = None
+    # where the exchange was read from when not the network: "FILE.warc.gz#OFFSET" (an import)
+    source: str | None = None
 
 
 class UrlState(SQLModel, table=True):
