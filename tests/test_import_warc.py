@@ -82,6 +82,13 @@ def test_a_wget_warc_of_the_paged_seed_imports_to_the_seed_dump(
         sources = db.execute("SELECT source, fetched_at FROM capture WHERE thread_id IS NOT NULL"
                              " ORDER BY id").fetchall()
     assert len(sources) == 3 and all(s and s.startswith("crawl.warc.gz#") for s, _ in sources)
+    thread = json.loads(cli("export", "jsonl", moa_paged.url(MOA_PATH), "-o", "-").out)
+    pages = {c["source"]["url"].split("/2018/06/")[1] for c in thread["comments"]}
+    assert len(pages) == 3  # each comment names the page capture it was read from
+    assert all(c["source"]["record"].startswith("crawl.warc.gz#") for c in thread["comments"])
+    assert cli("export", "html", moa_paged.url(MOA_PATH), "--out", str(tmp_path / "m")).code == 0
+    page = next(p for p in (tmp_path / "m").glob("*/*.html") if p.name != "index.html")
+    assert page.read_text(encoding="utf-8").count("(web archive record crawl.warc.gz#") == 40
 
 
 def test_an_archiver_warc_round_trips_into_an_empty_store(

@@ -27,7 +27,9 @@ from archiver.export import output
 from archiver.export.replies import MAX_INDENT, PING_LABELS, ReplyIndex, is_ping
 from archiver.export.selection import (
     Resolved,
+    Sources,
     as_utc,
+    capture_sources,
     count_current_comments,
     iter_comments_with_history,
     iter_threads,
@@ -165,6 +167,7 @@ class MirrorWriter:
         self.report = HtmlReport(folder)
         self.exported_on = datetime.now(UTC)
         self._sites: dict[int, Site] = {}
+        self.sources: Sources = {}  # the thread being written: where its comments came from
 
     def site(self, site_id: int) -> Site:
         if site_id not in self._sites:
@@ -290,6 +293,7 @@ class MirrorWriter:
             )
             out.write(f'<section class="comments" id="comments">\n<h2>{current} comments</h2>\n')
             total, replies = 0, ReplyIndex()
+            self.sources = capture_sources(self.session, thread.id or 0)
             pings: list[tuple[Comment, Sequence[CommentVersion]]] = []
             for comment, history in iter_comments_with_history(self.session, thread.id or 0):
                 if is_ping(comment):
@@ -364,6 +368,12 @@ class MirrorWriter:
                else f' | <a class="number" href="#{anchor}">#</a>')
             + "</p>\n"
         )
+        source = self.sources.get(comment.capture_id or -1)
+        if source is not None:
+            url, captured_at, record = source
+            out.write(f'<p class="source">Read from {_ext_link(url, url)}, captured '
+                      f"{_time(as_utc(captured_at))}"
+                      + (f" (web archive record {_e(record)})" if record else "") + "</p>\n")
         if history:
             plural = "s" if len(history) > 1 else ""
             out.write(

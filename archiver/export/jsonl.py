@@ -16,6 +16,8 @@ from sqlmodel import Session
 from archiver import __version__
 from archiver.export.selection import (
     Resolved,
+    Sources,
+    capture_sources,
     count_current_comments,
     iso,
     iter_comments_with_history,
@@ -89,7 +91,7 @@ def post_version_object(version: ThreadVersion) -> dict[str, Any]:
     }
 
 
-def version_object(version: CommentVersion) -> dict[str, Any]:
+def version_object(version: CommentVersion, sources: Sources | None = None) -> dict[str, Any]:
     return {
         "version": version.version,
         "author_name": version.author_name,
@@ -102,10 +104,21 @@ def version_object(version: CommentVersion) -> dict[str, Any]:
         "content_sha256": version.content_sha256,
         "first_seen_at": iso(version.first_seen_at),
         "replaced_at": iso(version.replaced_at),
+        "source": source_object(version.capture_id, sources or {}),
     }
 
 
-def comment_object(comment: Comment, history: Sequence[CommentVersion]) -> dict[str, Any]:
+def source_object(capture_id: int | None, sources: Sources) -> dict[str, Any] | None:
+    found = sources.get(capture_id) if capture_id is not None else None
+    if found is None:
+        return None
+    url, captured_at, record = found
+    return {"url": url, "captured_at": iso(captured_at), "record": record}
+
+
+def comment_object(comment: Comment, history: Sequence[CommentVersion],
+                   sources: Sources | None = None) -> dict[str, Any]:
+    sources = sources or {}
     return {
         "source_id": comment.source_id,
         "position": comment.position,
@@ -127,7 +140,8 @@ def comment_object(comment: Comment, history: Sequence[CommentVersion]) -> dict[
         "changed_at": iso(comment.changed_at),
         "removed": comment.removed_at is not None,
         "removed_at": iso(comment.removed_at),
-        "history": [version_object(v) for v in history],
+        "source": source_object(comment.capture_id, sources),
+        "history": [version_object(v, sources) for v in history],
     }
 
 
@@ -139,10 +153,11 @@ def write_thread(session: Session, thread: Thread, out: TextIO) -> int:
     out.write(head[:-1])  # drop the closing brace: "comments" comes last
     out.write(',"comments":[')
     count = 0
+    sources = capture_sources(session, thread.id or 0)
     for comment, history in iter_comments_with_history(session, thread.id or 0):
         if count:
             out.write(",")
-        out.write(_dumps(comment_object(comment, history)))
+        out.write(_dumps(comment_object(comment, history, sources)))
         count += 1
     out.write("]}\n")
     return count

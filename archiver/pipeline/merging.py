@@ -40,7 +40,7 @@ def merge_answer(
     thread = walk.thread
     assert thread is not None
     repo.merge_page(session, thread, walk.existing, page_url, reading.comments, walk.merge,
-                    walk.now)
+                    walk.now, capture.id)
     for hop in captures:  # redirect hops too: the thread is found by the URL asked for
         hop.thread_id = thread.id
     capture.page_number = reading.facts.number

@@ -86,6 +86,7 @@ class Comment(SQLModel, table=True):
     kind: str = Field(default="comment", sa_column_kwargs={"server_default": "comment"})
     content_sha256: str = ""  # of author/date/body (and parent, kind): an edit changes it
     version: int = 1
+    capture_id: int | None = None  # the capture its current version was first read from
     page_url: str = ""  # the comment page it was last read from
     first_seen_at: datetime
     changed_at: datetime  # when the current version was first seen
@@ -111,6 +112,7 @@ class CommentVersion(SQLModel, table=True):
     parent_source_id: str | None = None
     kind: str = Field(default="comment", sa_column_kwargs={"server_default": "comment"})
     content_sha256: str = ""
+    capture_id: int | None = None  # the capture this version was first read from
     first_seen_at: datetime  # when this version was first seen
     replaced_at: datetime  # when a different version was first seen
 

@@ -349,8 +349,10 @@ def merge_page(
     comments: Iterable[ParsedComment],
     merge: MergeResult,
     now: datetime,
+    capture_id: int | None = None,
 ) -> None:
-    """Merge one page's comments (in thread order) into the store. A page that would change
+    """Merge one page's comments (in thread order) into the store (capture_id: the capture they
+    were read from, kept on new comments and new versions). A page that would change
     nothing (as the store stood when read) writes nothing; otherwise it takes the thread's lock
     (lock_thread) and reads the page's stored comments afresh first: the caller commits."""
     page = [c for c in comments]
@@ -383,6 +385,7 @@ def merge_page(
                     body_html=parsed.body_html, body_text=parsed.body_text,
                     parent_source_id=parsed.parent_source_id, depth=parsed.depth,
                     kind=parsed.kind, content_sha256=digest, version=1, page_url=page_url,
+                    capture_id=capture_id,
                     first_seen_at=now, changed_at=now, removed_at=None, missed_at=None,
                 )
             )
@@ -401,6 +404,7 @@ def merge_page(
                     published_text=current.published_text, body_html=current.body_html,
                     body_text=current.body_text, content_sha256=current.content_sha256,
                     parent_source_id=current.parent_source_id, kind=current.kind,
+                    capture_id=current.capture_id,
                     first_seen_at=current.changed_at, replaced_at=now,
                 )
             )
@@ -414,6 +418,7 @@ def merge_page(
             current.parent_source_id, current.kind = parsed.parent_source_id, parsed.kind
             current.content_sha256 = digest
             current.changed_at = now
+            current.capture_id = capture_id
             merge.edited += 1
             touched = True
         if (current.position, current.number, current.page_url, current.permalink,

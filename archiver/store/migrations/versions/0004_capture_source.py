@@ -1,4 +1,4 @@
-"""capture: source (the WARC record an imported exchange was read from)
+"""capture: source (the WARC record an imported exchange was read from); comment: capture_id
 
 Revision ID: 0004_capture_source
 Revises: 0003_replies_kinds
@@ -20,6 +20,11 @@ def upgrade() -> None:
     # captures fetched from the network have no other source: null
     with op.batch_alter_table('capture', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source', sa.String(), nullable=True))
+    # which capture each comment (and each earlier version) was first read from; unknown before
+    with op.batch_alter_table('comment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('capture_id', sa.Integer(), nullable=True))
+    with op.batch_alter_table('commentversion', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('capture_id', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
@@ -29,5 +34,9 @@ def downgrade() -> None:
     if held:
         raise RuntimeError(f"{held} captures were imported from web archives: downgrading would "
                            "lose which record each came from; keep this release")
+    with op.batch_alter_table('commentversion', schema=None) as batch_op:
+        batch_op.drop_column('capture_id')
+    with op.batch_alter_table('comment', schema=None) as batch_op:
+        batch_op.drop_column('capture_id')
     with op.batch_alter_table('capture', schema=None) as batch_op:
         batch_op.drop_column('source')
