@@ -150,3 +150,17 @@ def test_a_file_that_is_not_a_warc_is_one_line_and_exit_2(data_dir: Path, cli,
     result = cli("import", str(bogus))
     assert result.code == 2
     assert result.err.strip().count("\n") == 0 and "not a WARC" in result.err
+
+
+def test_a_wacz_imports_like_its_warcs(moa_paged, data_dir: Path, cli, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    url = moa_paged.url(MOA_PATH)
+    assert cli("archive", url).code == 0
+    assert cli("export", "wacz", "--out", str(tmp_path / "thread.wacz")).code == 0
+    first = comments(data_dir / "archiver.db")
+    moa_paged.stop()
+    monkeypatch.setenv("ARCHIVER_DATA_DIR", str(tmp_path / "fresh"))
+    result = cli("import", str(tmp_path / "thread.wacz"))
+    assert result.code == 0, result.err
+    assert "Imported 1 threads (40 comments)" in result.out
+    assert comments(tmp_path / "fresh" / "archiver.db") == first
