@@ -166,6 +166,10 @@ def archive(
     ignore_robots: Annotated[
         bool, typer.Option("--ignore-robots", help="Skip robots.txt (only for your own site).")
     ] = False,
+    from_wayback: Annotated[
+        bool, typer.Option("--from-wayback",
+                           help="Rebuild the thread from the Wayback Machine's captures.")
+    ] = False,
 ) -> None:
     """Archive a thread and every page of its comments."""
     try:
@@ -191,6 +195,9 @@ def archive(
 
     # Retries show on a terminal; piped, stderr keeps to the one error line (-v logs them).
     retries = on_retry if console.is_terminal else None
+    if from_wayback:
+        _from_wayback(store, settings, url, retries)
+        return
     with Fetcher(settings.fetch, on_retry=retries) as fetcher, Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True,
         disable=not console.is_interactive,  # no spinner on a dumb terminal (TERM=dumb)
@@ -206,6 +213,25 @@ def archive(
         console.print(f"[yellow]warning:[/] {report.stopped}", highlight=False, soft_wrap=True)
     if report.problems:
         raise incomplete_error(report)
+
+
+def _from_wayback(store: Store, settings: Settings, url: str,
+                  retries: Callable[[int, int, float, str], None] | None) -> None:
+    from archiver.fetch import Fetcher
+    from archiver.importing.wayback import rebuild_from_wayback
+
+    with Fetcher(settings.fetch, on_retry=retries) as fetcher:
+        result = rebuild_from_wayback(
+            store, fetcher, url, settings.data_dir / "wayback",
+            on_snapshot=lambda n, total, snap: console.print(
+                f"capture {n} of {total}: {snap.timestamp} {escape(snap.original)}",
+                highlight=False, soft_wrap=True) if console.is_terminal else None)
+    for thread in result.threads:
+        print(thread.summary())
+    print(result.summary())
+    if result.failed:
+        console.print(f"[yellow]warning:[/] {escape(result.failed[0])}", highlight=False,
+                      soft_wrap=True)
 
 
 def import_(

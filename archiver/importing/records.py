@@ -29,10 +29,12 @@ class Place:
     path: Path
     member: str | None
     offset: int
+    source: str | None = None  # the record's WARC-Source-URI: where that copy was read from
 
     def describe(self) -> str:
         inner = f"!{self.member}" if self.member else ""
-        return f"{self.path.name}{inner}#{self.offset}"
+        where = f"{self.path.name}{inner}#{self.offset}"
+        return f"{self.source} ({where})" if self.source else where
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,7 @@ def _scan_one(
                 index.skipped += 1
                 continue
             index.responses += 1
-            place = Place(path, member, offset)
+            place = Place(path, member, offset, record.rec_headers.get_header("WARC-Source-URI"))
             uri = (record.rec_headers.get_header("WARC-Target-URI") or "").split("#", 1)[0]
             date = record.rec_headers.get_header("WARC-Date") or ""
             if kind == "response":
