@@ -74,3 +74,59 @@ def test_the_prefix_covers_the_comment_pages_and_the_cdx_rows_are_read() -> None
                      '["20180610081500","https://a.example/p.html","text/html","200"]]')
     assert rows == [Snapshot("20180610081500", "https://a.example/p.html", "text/html", "200")]
     assert parse_cdx("") == []
+
+
+def as_replayed(page: bytes, stamp: str) -> bytes:
+    """The page as the Wayback Machine's replay serves it: scripts after <head>, the toolbar
+    after <body>, absolute and site-relative links rewritten to /web/STAMP/ORIGINAL, the archive
+    note at the end (the markers and URL forms of web.archive.org's replay)."""
+    text = page.decode("utf-8")
+    text = text.replace(f'"{ORIGIN}/', f'"https://web.archive.org/web/{stamp}/{ORIGIN}/')
+    text = text.replace('href="/', f'href="/web/{stamp}/{ORIGIN}/')
+    head = ('<script src="//archive.org/includes/athena.js" type="text/javascript"></script>\n'
+            '<script type="text/javascript">window.__wm.init("https://web.archive.org/web");'
+            '</script>\n<link rel="stylesheet" type="text/css" '
+            'href="/_static/css/banner-styles.css?v=1B2M2Y8A" />\n'
+            "<!-- End Wayback Rewrite JS Include -->\n")
+    toolbar = ("<!-- BEGIN WAYBACK TOOLBAR INSERT -->\n<div id=\"wm-ipp-base\">"
+               "<p>The Wayback Machine - https://web.archive.org/web/" + stamp + "/" + ORIGIN
+               + MOA_PATH + "</p><div class=\"comment\" id=\"comment-wm\"><p>Posted by: "
+               "toolbar</p></div></div>\n<!-- END WAYBACK TOOLBAR INSERT -->\n")
+    text = text.replace("<head>", "<head>" + head, 1)
+    body_at = text.index(">", text.index("<body")) + 1
+    text = text[:body_at] + toolbar + text[body_at:]
+    text += ("\n<!--\n     FILE ARCHIVED ON 08:15:00 Jun 10, 2018 AND RETRIEVED FROM THE\n"
+             "     INTERNET ARCHIVE ON 12:00:00 Nov 30, 2026.\n-->")
+    return text.encode("utf-8")
+
+
+def test_pages_saved_from_the_wayback_replay_read_as_their_raw_form(
+    data_dir: Path, cli, tmp_path: Path
+) -> None:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    warc = tmp_path / "replayed.warc.gz"
+    with warc.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for path, name in FILES.items():
+            body = as_replayed((MOA / "paged" / name).read_bytes(), STAMP)
+            assert b"BEGIN WAYBACK TOOLBAR INSERT" in body and b"/web/" + STAMP.encode() in body
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                               ("Content-Length", str(len(body)))],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                f"https://web.archive.org/web/{STAMP}/{ORIGIN}{path}", "response",
+                payload=__import__("io").BytesIO(body), length=len(body), http_headers=http,
+                warc_headers_dict={"WARC-Date": "2026-11-30T12:00:00Z"}))
+    result = cli("import", str(warc))
+    assert result.code == 0, result.err
+    assert "Imported 1 threads (40 comments)" in result.out
+    out = tmp_path / "dump.txt"
+    assert cli("export", "text", ORIGIN + MOA_PATH, "-o", str(out)).code == 0
+    expected = REFERENCE.read_text(encoding="utf-8")
+    assert normalise(out.read_text(encoding="utf-8")).splitlines() == \
+        normalise(expected).splitlines()
+    thread = json.loads(cli("export", "jsonl", ORIGIN + MOA_PATH, "-o", "-").out)
+    assert thread["url"] == ORIGIN + MOA_PATH  # the original, not the replay URL
+    assert thread["comments"][0]["source"]["captured_at"] == "2018-06-10T08:15:00Z"

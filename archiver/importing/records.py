@@ -17,6 +17,7 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from archiver.errors import UsageError
+from archiver.importing.unwrap import replayed
 from archiver.urls import normalise_url
 
 READABLE_TYPES = ("text/html", "application/xhtml+xml", "application/json")
@@ -48,6 +49,7 @@ class Entry:
     content_type: str
     place: Place  # the record whose HTTP headers are used
     payload: Place  # the record whose payload is used (the original, for a revisit)
+    rewritten: bool = False  # a Wayback Machine replay (toolbar, rewritten links): unwrapped
 
 
 @dataclass(slots=True)
@@ -174,6 +176,11 @@ def _entry(http: Any, uri: str, date: str, place: Place,  # noqa: ANN401 - warci
     readable = content_type in READABLE_TYPES or 300 <= status < 400 or status == 304
     if not uri.startswith(("http://", "https://")) or not readable:
         return None
+    replay = replayed(uri)  # a page saved from the Wayback Machine's replay: what it stands for
+    if replay is not None:
+        original, captured = replay
+        return Entry(url=original, key=normalise_url(original), date=captured, status=status,
+                     content_type=content_type, place=place, payload=payload, rewritten=True)
     return Entry(url=uri, key=normalise_url(uri), date=_date(date), status=status,
                  content_type=content_type, place=place, payload=payload)
 

@@ -9,9 +9,10 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from archiver.errors import FetchError
-from archiver.fetch.charset import choose_encoding
+from archiver.fetch.charset import choose_encoding, decode_text
 from archiver.fetch.result import FetchResult
 from archiver.importing.records import Entry, Index, load
+from archiver.importing.unwrap import unwrap
 
 Record = Callable[[FetchResult], None]
 MAX_REDIRECTS = 10
@@ -69,12 +70,16 @@ class ReplayFetcher:
     def _result(self, entry: Entry, asked: str) -> FetchResult:
         loaded = load(entry)
         content_type = next((v for k, v in loaded.headers if k.lower() == "content-type"), None)
+        encoding = choose_encoding(loaded.body, content_type)
+        body = loaded.body
+        if entry.rewritten:  # the page as captured, not as the Wayback Machine replays it
+            body = unwrap(decode_text(body, encoding)).encode(encoding, errors="replace")
         return FetchResult(
             url=entry.url, method="GET", status=loaded.status, reason=loaded.reason,
             http_version=loaded.protocol, request_headers=[], headers=loaded.headers,
-            raw_body=loaded.raw_body, body=loaded.body,
+            raw_body=loaded.raw_body, body=body,
             fetched_at=entry.date.replace(tzinfo=None), elapsed_ms=0,
-            encoding=choose_encoding(loaded.body, content_type), requested_url=asked,
+            encoding=encoding, requested_url=asked,
             source=f"{entry.place.describe()}"
                    + (f" (payload {entry.payload.describe()})" if entry.payload != entry.place
                       else ""),

@@ -16,6 +16,7 @@ from archiver.adapters.contract import HTML, Adapter, Response
 from archiver.errors import ArchiverError, describe
 from archiver.importing.records import Entry, Index, load, scan
 from archiver.importing.replay import ReplayFetcher
+from archiver.importing.unwrap import unwrap
 from archiver.pipeline import ThreadArchiver
 from archiver.pipeline.report import ArchiveReport
 from archiver.store.db import Store
@@ -75,6 +76,9 @@ def probe(entry: Entry, adapters: Sequence[Adapter]) -> FoundThread | None:
     if entry.status != 200 or entry.content_type not in ("text/html", "application/xhtml+xml"):
         return None
     response = _response(entry)
+    if entry.rewritten:
+        response = Response(url=response.url, status=response.status, headers=response.headers,
+                            content=response.content, text=unwrap(response.text))
     try:
         adapter = adapter_for_url(entry.url, tuple(adapters)) or adapter_for(
             response.text, entry.url, tuple(adapters))
