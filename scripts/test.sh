@@ -17,6 +17,12 @@ if [ "${#need[@]}" -gt 0 ]; then
     echo "warning: missing ${need[*]} (install them to run every test)" >&2
   fi
 fi
+# pywb (the replay tool people use) in its own environment: the replay tests run it over our
+# exports; its dependencies (gevent, pinned libraries) stay out of archiver's
+if [ ! -x .venv-pywb/bin/pywb ]; then
+  "$(.venv/bin/python -c 'import sys; print(sys._base_executable)')" -m venv .venv-pywb
+  .venv-pywb/bin/python -m pip install --quiet --disable-pip-version-check "pywb>=2.8,<3"
+fi
 .venv/bin/ruff check .
 .venv/bin/mypy  # strict on archiver/adapters and archiver/pipeline ([tool.mypy] in pyproject.toml)
 exec .venv/bin/pytest "$@"
