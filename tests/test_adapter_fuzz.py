@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from archiver.adapters import ADAPTERS
-from archiver.adapters.base import ParsedComment, ParsedPage, ParsedThread
+from archiver.adapters.base import KINDS, ParsedComment, ParsedPage, ParsedThread
 from archiver.errors import ParseError, UnsupportedSite
 from tests.conftest import FIXTURES
 
@@ -56,8 +56,10 @@ def feed(adapter: ModuleType, html: str, url: str = URL) -> None:
     for comment in page.comments:
         assert isinstance(comment, ParsedComment)
         _check_strings(comment, optional={"author_url", "permalink", "published_at", "number",
-                                          "parent_source_id"})  # None: on the post itself
+                                          "parent_source_id", "depth"})  # None: the post itself
         assert comment.number is None or isinstance(comment.number, int)
+        assert isinstance(comment.depth, int) and comment.depth >= 0
+        assert comment.kind in KINDS
 
 
 def _event(label: str) -> None:
@@ -71,7 +73,7 @@ def _check_strings(item: object, optional: set[str]) -> None:
         value = getattr(item, f.name)
         if f.name in optional and value is None:
             continue
-        if f.name in ("published_at", "number"):
+        if f.name in ("published_at", "number", "depth"):
             continue
         assert isinstance(value, str), (f.name, value)
 
