@@ -33,6 +33,13 @@ def resolve(base: str, href: str | None) -> str | None:
     return joined
 
 
+def link_base(tree: LexborHTMLParser, url: str) -> str:
+    """What the page's relative links are relative to: its ``<base href>`` (XenForo 1 sets one
+    to the board's root), else its own URL."""
+    node = tree.css_first("base[href]")
+    return (resolve(url, node.attributes.get("href")) or url) if node is not None else url
+
+
 def body_of(node: LexborNode | None) -> tuple[str, str]:
     """A post body's HTML (as served: quotes stay ``<blockquote>``) and its plain text. A
     quote's ``<cite>`` ("X wrote:") stands on a line of its own in the text, as it does on the

@@ -89,9 +89,22 @@ def _is_viewtopic(href: str) -> bool:
     return urlsplit(href).path.rsplit("/", 1)[-1].lower().startswith("viewtopic")
 
 
-def _topic_id(tree: LexborHTMLParser, url: str) -> str | None:
+# phpBB's jumpto() script (every 3.0 style; 3.1+ keep it in data-base-url): the topic's page URL
+# and the page size, which still name the topic where a mirror rewrote every link
+_JUMP_BASE = re.compile(r"""base_url\s*=\s*['"]([^'"]*)['"]""")
+_JUMP_PER_PAGE = re.compile(r"""per_page\s*=\s*['"](\d{1,9})['"]""")
+
+
+def _jump_script(html: str) -> tuple[str, str]:
+    """The jumpto() script's base_url (entities as written) and per_page, or empty strings."""
+    base = _JUMP_BASE.search(html)
+    per_page = _JUMP_PER_PAGE.search(html)
+    return (base[1].replace("&amp;", "&") if base else ""), (per_page[1] if per_page else "")
+
+
+def _topic_id(tree: LexborHTMLParser, url: str, jump_base: str = "") -> str | None:
     """The topic's id: from the URL, the canonical link, the title link, the search form's
-    hidden field or the reply button."""
+    hidden field, the reply button or the jumpto script."""
     found = _one(_query(url), "t")
     if found:
         return found
@@ -108,7 +121,7 @@ def _topic_id(tree: LexborHTMLParser, url: str) -> str | None:
         value = (hidden.attributes.get("value") or "").strip()
         if value.isdecimal() and len(value) <= MAX_DIGITS:
             return value
-    return None
+    return _one(_query(jump_base), "t")
 
 
 def forum_base(url: str) -> str:
@@ -137,9 +150,9 @@ def _page_starts(tree: LexborHTMLParser, url: str, topic: str) -> list[int]:
     return sorted(starts)
 
 
-def _per_page(tree: LexborHTMLParser, starts: list[int]) -> int | None:
+def _per_page(tree: LexborHTMLParser, starts: list[int], scripted: str = "") -> int | None:
     node = tree.css_first("[data-per-page]")
-    value = (node.attributes.get("data-per-page") or "") if node is not None else ""
+    value = (node.attributes.get("data-per-page") or "") if node is not None else scripted
     if value.isdecimal() and 0 < int(value) and len(value) <= MAX_DIGITS:
         return int(value)
     step = 0
@@ -148,16 +161,37 @@ def _per_page(tree: LexborHTMLParser, starts: list[int]) -> int | None:
     return step or None
 
 
-def _current_page(tree: LexborHTMLParser) -> int | None:
-    """The page number the pager marks as current (3.1+: li.active; 3.0: the pager's strong;
-    subsilver2: "Page <strong>N</strong> of M")."""
-    for selector in (".pagination li.active span", ".pagination li.active",
-                     ".pagination span strong", "td.nav strong"):
-        node = tree.css_first(selector)
-        text = text_of(node)
-        if text.isdecimal() and len(text) <= MAX_DIGITS:
-            return int(text)
+def _page_of(tree: LexborHTMLParser) -> tuple[int, int] | None:
+    """The pager's "Page <strong>N</strong> of <strong>M</strong>" (any language: an element
+    with exactly two numbers in strong), as (N, M)."""
+    for holder in tree.css(".pagination, .pagination a, .pagination span, td.nav"):
+        numbers = []
+        child = holder.child
+        while child is not None:
+            if child.tag == "strong":
+                text = text_of(child)
+                if not (text.isdecimal() and len(text) <= MAX_DIGITS):
+                    break
+                numbers.append(int(text))
+            child = child.next
+        if len(numbers) == 2 and 1 <= numbers[0] <= numbers[1]:
+            return numbers[0], numbers[1]
     return None
+
+
+def _current_page(tree: LexborHTMLParser) -> int | None:
+    """The page number the pager marks as current (3.1+: li.active; 3.0 and subsilver2:
+    "Page <strong>N</strong> of M"; 3.0's pager list: its strong)."""
+    node = tree.css_first(".pagination li.active span") or tree.css_first(
+        ".pagination li.active")
+    text = text_of(node)
+    if text.isdecimal() and len(text) <= MAX_DIGITS:
+        return int(text)
+    page_of = _page_of(tree)
+    if page_of is not None:
+        return page_of[0]
+    text = text_of(tree.css_first(".pagination span strong"))
+    return int(text) if text.isdecimal() and len(text) <= MAX_DIGITS else None
 
 
 def _date_from(line: LexborNode | None) -> tuple[str, datetime | None]:
@@ -336,9 +370,13 @@ def parse_page(html: str, url: str) -> TopicPage:
     if not posts:
         raise ParseError(f"{url}: no phpBB posts found (div.post#pID, a[name=pID])")
     base = forum_base(url)
-    topic = _topic_id(tree, url)
+    jump_base, jump_per_page = _jump_script(html)
+    topic = _topic_id(tree, url, jump_base)
     starts = _page_starts(tree, url, topic) if topic else []
-    per_page = _per_page(tree, starts)
+    per_page = _per_page(tree, starts, jump_per_page)
+    page_of = _page_of(tree)
+    if page_of is not None and per_page:  # the last page, where no link leads (a mirror's)
+        starts = sorted(set(starts) | {(page_of[1] - 1) * per_page})
     query = _query(url)
     start: int | None = None
     if topic and _one(query, "t") == topic and "p" not in query:

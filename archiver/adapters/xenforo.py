@@ -26,7 +26,15 @@ from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.contract import Found, Request, Response
 from archiver.adapters.dates import parse_date
 from archiver.adapters.depth import parse_html
-from archiver.adapters.forum import MAX_DIGITS, body_of, meta, page_requests, resolve, text_of
+from archiver.adapters.forum import (
+    MAX_DIGITS,
+    body_of,
+    link_base,
+    meta,
+    page_requests,
+    resolve,
+    text_of,
+)
 from archiver.errors import ParseError
 
 PLATFORM = "xenforo"
@@ -178,6 +186,9 @@ def _xf1_posts(tree: LexborHTMLParser, url: str) -> list[ParsedComment]:
         body = node.css_first("blockquote.messageText")
         if found is None or body is None:  # a deleted post's placeholder shows no message
             continue
+        marker = body.css_first(".messageTextEndMarker")  # an empty block closing the text
+        if marker is not None:
+            marker.decompose()
         meta_node = node.css_first(".messageMeta") or node
         stamp = meta_node.css_first(".DateTime")
         shown = text_of(stamp)
@@ -211,14 +222,15 @@ def _site_name(tree: LexborHTMLParser) -> str:
 def parse_page(html: str, url: str) -> ThreadPage:
     """Read one page of a XenForo thread."""
     tree = parse_html(html)
-    posts = _xf2_posts(tree, url) or _xf1_posts(tree, url)
+    links = link_base(tree, url)
+    posts = _xf2_posts(tree, links) or _xf1_posts(tree, links)
     if not posts:
         raise ParseError(f"{url}: no XenForo posts found (article.message--post, li.message)")
     thread_url, base, page = _canonical(tree, url)
     if page == 1:  # numbers the style does not show: the position in the thread
         for place, post in enumerate(posts, 1):
             post.number = post.number if post.number is not None else place
-    last = _last_page(tree, url, thread_url)
+    last = _last_page(tree, links, thread_url)
     first = posts[0] if page == 1 else None
     for post in posts:
         post.permalink = f"{thread_url}post-{post.source_id}"
