@@ -196,6 +196,24 @@ def test_archiving_a_middle_page_archives_the_whole_topic(data_dir: Path, cli) -
     assert "Posted by: penpen | 18 Jul 2016 14:40 | 17\n" in dump.out
 
 
+def test_a_page_in_windows_1252_exports_as_utf8(data_dir: Path, cli) -> None:
+    # the German page re-encoded as a legacy board would serve it (the header says ISO-8859-1,
+    # which browsers, and the fetcher, read as windows-1252)
+    html = page(MYOOS, "page.html").replace('<meta charset="utf-8" />',
+                                            '<meta charset="windows-1252" />')
+    body = html.encode("cp1252")
+    assert "Kommunikationsmöglichkeiten".encode("cp1252") in body and b"\xc3" not in body
+    route = Route(body=body, content_type="text/html; charset=ISO-8859-1")
+    with FixtureServer({"/viewtopic.php?t=167": route}, origin="https://foren.myoos.de") as server:
+        url = server.url("/viewtopic.php?t=167")
+        assert cli("archive", url).code == 0
+        exported = cli("export", "jsonl", url, "-o", "-")
+    thread = json.loads(exported.out)
+    assert thread["title"] == "Was ist Freie Software"
+    assert "Kommunikationsmöglichkeiten" in thread["body_text"]
+    assert "\ufffd" not in thread["body_text"] and "Ã" not in thread["body_text"]
+
+
 def _etagged(folder: Path) -> dict[str, Route]:
     _origin, routes = load_fixture(folder)
     for route in routes.values():
