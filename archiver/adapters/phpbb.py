@@ -135,14 +135,18 @@ def topic_url(base: str, topic: str, start: int = 0) -> str:
     return f"{base}viewtopic.php?t={topic}" + (f"&start={start}" if start else "")
 
 
-def _page_starts(tree: LexborHTMLParser, url: str, topic: str) -> list[int]:
-    """The starts of the topic's pages linked from this page (pager, title, arrows)."""
+def _page_starts(tree: LexborHTMLParser, topic: str) -> list[int]:
+    """The starts of the topic's pages linked from this page (pager, title, arrows). Read from
+    the raw href (a relative link's query is the resolved one's): a page holds hundreds of
+    links, and resolving each costs more than the rest of the page."""
     starts: set[int] = set()
-    for link in tree.css("a[href]"):
-        href = resolve(url, link.attributes.get("href")) or ""
-        if "t=" not in href or not _is_viewtopic(href):
+    for link in tree.css('a[href*="t="]'):
+        href = link.attributes.get("href") or ""
+        path, _, query_text = href.partition("?")
+        name = path.rsplit("/", 1)[-1].lower()
+        if name and not name.startswith("viewtopic"):
             continue
-        query = _query(href)
+        query = parse_qs(query_text.split("#", 1)[0])
         if _one(query, "t") != topic or {"p", "view", "mode"} & query.keys():
             continue
         start = _one(query, "start")
@@ -242,12 +246,18 @@ def parse_phpbb_date(text: str) -> datetime | None:
     """The UTC datetime a phpBB date string names, when its format is a known one (relative
     forms, "Today, 08:51", and other languages' month names are kept as text only)."""
     cleaned = " ".join(text.replace("\xa0", " ").split())
-    for fmt in _DATE_FORMATS:
+    first = _LAST_FORMAT[0]  # a board prints every date alike: its format first
+    for index in (first, *range(len(_DATE_FORMATS))):
         try:
-            return datetime.strptime(cleaned, fmt).replace(tzinfo=UTC)
+            stamp = datetime.strptime(cleaned, _DATE_FORMATS[index]).replace(tzinfo=UTC)
         except ValueError:
             continue
+        _LAST_FORMAT[0] = index
+        return stamp
     return parse_date(cleaned)
+
+
+_LAST_FORMAT = [0]  # the index of the format that read the last date (only an order to try)
 
 
 def _author(scope: LexborNode, line: LexborNode | None, url: str) -> tuple[str, str | None]:
@@ -372,7 +382,7 @@ def parse_page(html: str, url: str) -> TopicPage:
     base = forum_base(url)
     jump_base, jump_per_page = _jump_script(html)
     topic = _topic_id(tree, url, jump_base)
-    starts = _page_starts(tree, url, topic) if topic else []
+    starts = _page_starts(tree, topic) if topic else []
     per_page = _per_page(tree, starts, jump_per_page)
     page_of = _page_of(tree)
     if page_of is not None and per_page:  # the last page, where no link leads (a mirror's)
