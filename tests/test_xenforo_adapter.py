@@ -49,8 +49,8 @@ def test_xf2_posts_author_date_number_as_the_thread_shows_them() -> None:
         KATZEN_URL, page(KATZEN))))
     [thread] = threads
     assert (thread.url, thread.site_url) == (KATZEN_URL, "https://www.katzen-forum.net/")
-    assert (thread.title, thread.site_name) == (
-        "Jede Nacht verliert Pepe soviel Dreck aus dem Fell", "Katzen Forum - Das große Katzenforum")
+    assert thread.title == "Jede Nacht verliert Pepe soviel Dreck aus dem Fell"
+    assert thread.site_name == "Katzen Forum - Das große Katzenforum"
     assert (thread.author, thread.published_text) == ("Pepemaus", "27. September 2018")
     # time[datetime] (+0200) read as UTC; the text kept as shown
     assert thread.published_at == datetime(2018, 9, 27, 12, 51, 9, tzinfo=UTC)
