@@ -30,7 +30,7 @@ _HASH = re.compile(r"^#\s*(\d{1,9})$")
 
 def adapter(html: str, url: str) -> Topic:
     page = xenforo.parse_page(html, url)
-    return Topic(page.thread.title, page.closed, page.page_urls, [
+    return Topic(page.thread.title, page.comments_closed, page.page_urls, [
         Post(p.source_id, p.author_name, p.author_url, p.published_text, p.published_at,
              p.number, p.body_text) for p in page.posts])
 

@@ -137,8 +137,9 @@ def test_a_locked_topic_has_its_comments_closed() -> None:
     # subsilver2: the locked button image
     old = page(DILDANO, "viewtopic-35177.php")
     url = "http://dildano.co.uk/phpBB3/viewtopic.php?t=8&start=10"
-    assert not phpbb.parse_page(old, url).closed
-    assert phpbb.parse_page(old.replace("button_topic_reply", "button_topic_locked"), url).closed
+    assert not phpbb.parse_page(old, url).comments_closed
+    locked = old.replace("button_topic_reply", "button_topic_locked")
+    assert phpbb.parse_page(locked, url).comments_closed
 
 
 def test_subsilver2_posts_from_a_mirror_whose_links_lost_their_query() -> None:

@@ -138,14 +138,14 @@ def test_a_later_page_leads_to_page_one_first() -> None:
 
 def test_a_thread_not_open_for_replies_has_its_comments_closed() -> None:
     html = page(KATZEN)
-    assert not xenforo.parse_page(html, KATZEN_URL).closed
+    assert not xenforo.parse_page(html, KATZEN_URL).comments_closed
     status = ('<dl class="blockStatus"><dt>Status</dt><dd class="blockStatus-message '
               'blockStatus-message--locked">Not open for further replies.</dd></dl>')
     locked = html.replace('<div class="block-container lbContainer"',
                           status + '<div class="block-container lbContainer"', 1)
-    assert status in locked and xenforo.parse_page(locked, KATZEN_URL).closed
+    assert status in locked and xenforo.parse_page(locked, KATZEN_URL).comments_closed
     unlocked = page(XF1, "page1.html").replace('<dd class="lockedAlert">', "<dd>")
-    assert not xenforo.parse_page(unlocked, XF1_URL).closed
+    assert not xenforo.parse_page(unlocked, XF1_URL).comments_closed
 
 
 def test_urls_and_markup_name_the_platform() -> None:

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.contract import Found, Request, Response
 from archiver.adapters.dates import parse_date
 from archiver.adapters.depth import parse_html
@@ -51,14 +51,12 @@ _LEAD = re.compile(r"^[\s»\xbb:|,-]+")
 
 
 @dataclass(slots=True)
-class TopicPage:
-    """One page of a topic as read: its posts in page order and where it leads."""
+class TopicPage(ParsedPage):
+    """One page of a topic as read: the generic page (its comments: every post but the topic's
+    first) and its posts in page order, with where it leads."""
 
-    thread: ParsedThread
     posts: list[ParsedComment] = field(default_factory=list)
     first_page: bool = False  # the page shows the topic's first post (the thread's post)
-    page_number: int = 1
-    closed: bool = False
     page_urls: list[str] = field(default_factory=list)  # every page of the topic, page 1 first
     here: str = ""  # this page's URL in canonical form, when known
 
@@ -424,8 +422,11 @@ def parse_page(html: str, url: str) -> TopicPage:
     )
     for post in posts:
         post.permalink = f"{base}viewtopic.php?p={post.source_id}#p{post.source_id}"
-    return TopicPage(thread=thread, posts=posts, first_page=first_page, page_number=page_number,
-                     closed=_closed(tree), page_urls=urls, here=here)
+    after = urls[urls.index(here) + 1:] if here in urls else []
+    return TopicPage(thread=thread, comments=posts[1:] if first_page else posts,
+                     comments_closed=_closed(tree), next_page_url=after[0] if after else None,
+                     page_number=page_number, posts=posts, first_page=first_page,
+                     page_urls=urls, here=here)
 
 
 def start(url: str) -> Request:
@@ -456,5 +457,5 @@ def read_page(response: Response) -> Iterator[Found]:
 def _found(page: TopicPage, with_thread: bool) -> Iterator[Found]:
     if with_thread or page.first_page:
         yield page.thread
-    yield from page.posts[1:] if page.first_page else page.posts
-    yield PageFacts(number=page.page_number, comments_closed=page.closed)
+    yield from page.comments
+    yield PageFacts(number=page.page_number, comments_closed=page.comments_closed)

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.contract import Found, Request, Response
 from archiver.adapters.dates import parse_date
 from archiver.adapters.depth import parse_html
@@ -56,13 +56,11 @@ _POST_ID = re.compile(r"^(?:js-)?post-(\d+)$")
 
 
 @dataclass(slots=True)
-class ThreadPage:
-    """One page of a thread as read: its posts in page order and where it leads."""
+class ThreadPage(ParsedPage):
+    """One page of a thread as read: the generic page (its comments: every post but the
+    thread's first) and its posts in page order, with where it leads."""
 
-    thread: ParsedThread
     posts: list[ParsedComment] = field(default_factory=list)
-    page_number: int = 1
-    closed: bool = False
     page_urls: list[str] = field(default_factory=list)  # page 1 first, then 2..last
 
 
@@ -243,8 +241,11 @@ def parse_page(html: str, url: str) -> ThreadPage:
         permalink=first.permalink if first else None,
     )
     closed = tree.css_first(".blockStatus-message--locked, dd.lockedAlert") is not None
-    return ThreadPage(thread=thread, posts=posts, page_number=page, closed=closed,
-                      page_urls=[_page_url(thread_url, n) for n in range(1, max(last, page) + 1)])
+    urls = [_page_url(thread_url, n) for n in range(1, max(last, page) + 1)]
+    return ThreadPage(thread=thread, comments=posts[1:] if page == 1 else posts,
+                      comments_closed=closed, page_number=page,
+                      next_page_url=urls[page] if page < len(urls) else None,
+                      posts=posts, page_urls=urls)
 
 
 def start(url: str) -> Request:
@@ -274,5 +275,5 @@ def read_page(response: Response) -> Iterator[Found]:
 def _found(page: ThreadPage) -> Iterator[Found]:
     if page.page_number == 1:
         yield page.thread
-    yield from page.posts[1:] if page.page_number == 1 else page.posts
-    yield PageFacts(number=page.page_number, comments_closed=page.closed)
+    yield from page.comments
+    yield PageFacts(number=page.page_number, comments_closed=page.comments_closed)
