@@ -5,20 +5,24 @@ page, and a refresh in which only the last page changed (304s for the rest)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from archiver.adapters import adapter_for, adapter_for_url, phpbb, xenforo
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.contract import Found, Request, Response
 from archiver.devserver import FixtureServer, Route, load_fixture, serve_fixture
+from archiver.export.jsonl import write_thread
 from archiver.fetch import Fetcher, FetchSettings
 from archiver.pipeline import ThreadArchiver
 from archiver.store.db import Store, default_database_url
+from archiver.store.models import Thread
 from tests.conftest import FIXTURES
 
 DOSTIPS = FIXTURES / "phpbb" / "dostips-topic-7153-all-7-pages"
@@ -197,6 +201,22 @@ def test_archiving_a_middle_page_archives_the_whole_topic(data_dir: Path, cli) -
     assert "Posted by: penpen | 18 Jul 2016 14:40 | 17\n" in dump.out
 
 
+def test_a_post_link_on_a_later_page_archives_the_whole_topic(data_dir: Path, cli) -> None:
+    # viewtopic.php?p=ID answers with the page that holds the post (here page 2)
+    origin, routes = load_fixture(DOSTIPS)
+    routes["/forum/viewtopic.php?p=47838"] = routes["/forum/viewtopic.php?t=7153&start=15"]
+    with FixtureServer(routes, origin=origin) as server:
+        result = cli("archive", server.url("/forum/viewtopic.php?p=47838#p47838"))
+        assert result.code == 0, result.err
+        exported = cli("export", "jsonl", server.url("/forum/viewtopic.php?t=7153"), "-o", "-")
+        asked = [path for _, path, _ in server.requests if path != "/robots.txt"]
+    # the post's page, then page 1 (the thread), then every other page once
+    assert asked == ["/forum/viewtopic.php?p=47838", "/forum/viewtopic.php?t=7153"] + [
+        f"/forum/viewtopic.php?t=7153&start={s}" for s in range(15, 91, 15)]
+    thread = json.loads(exported.out)
+    assert thread["author"] == "misol101" and thread["comment_count"] == 93
+
+
 def test_a_page_in_windows_1252_exports_as_utf8(data_dir: Path, cli) -> None:
     # the German page re-encoded as a legacy board would serve it (the header says ISO-8859-1,
     # which browsers, and the fetcher, read as windows-1252)
@@ -222,7 +242,7 @@ def _etagged(folder: Path) -> dict[str, Route]:
     return routes
 
 
-def test_a_refresh_with_only_the_last_page_changed_reads_only_that_page(
+def test_a_refresh_reads_only_the_changed_pages_and_flags_a_deleted_post(
         tmp_path: Path) -> None:
     origin, _routes = load_fixture(DOSTIPS)
     routes = _etagged(DOSTIPS)
@@ -246,10 +266,25 @@ def test_a_refresh_with_only_the_last_page_changed_reads_only_that_page(
         again = archiver.archive(url)
         conditional = [headers.get("If-None-Match") for _, path, headers in server.requests
                        if path != "/robots.txt"]
+        # a moderator deletes penpen's post p47838 on page 2: flagged removed, never dropped
+        second = "/forum/viewtopic.php?t=7153&start=15"
+        html = routes[second].body.decode()
+        begin = html.index('<div id="p47838"')
+        end = html.index('<hr class="divider" />', begin) + len('<hr class="divider" />')
+        server.set_page(second, html[:begin] + html[end:], headers={"ETag": '"v3"'})
+        third = archiver.archive(url)
+        with store.session() as session:
+            thread = session.exec(select(Thread)).one()
+            out = io.StringIO()
+            write_thread(session, thread, out)
     store.close()
     assert all(conditional) and len(conditional) == 7  # every page asked with its validator
     assert again.pages_not_modified == 6  # 304 for all but the last page
     assert (again.complete, again.new, again.comments) == (True, 1, 94)
+    assert (third.pages_not_modified, third.removed, third.comments) == (6, 1, 93)
+    exported = {c["source_id"]: c for c in json.loads(out.getvalue())["comments"]}
+    assert exported["47838"]["removed"] is True and exported["47838"]["author_name"] == "penpen"
+    assert exported["57805"]["removed"] is False and exported["57805"]["number"] == 95
 
 
 @pytest.mark.parametrize("name", PAGE_FILES)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from archiver.adapters import adapter_for, adapter_for_url, phpbb, xenforo
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.contract import Found, Request, Response
-from archiver.devserver import serve_fixture
+from archiver.devserver import FixtureServer, Route, load_fixture, serve_fixture
 from tests.conftest import FIXTURES
 
 KATZEN = FIXTURES / "xenforo" / "katzen-forum-thread-230143"
@@ -176,3 +176,18 @@ def test_archiving_the_second_page_archives_the_whole_thread(data_dir: Path, cli
     assert [c["number"] for c in thread["comments"]] == [2, 3, 4, 5]
     assert "Posted by: Pim | Mar 8, 2016 at 12:30 PM | 5\n" in dump.out
     assert dump.out.rstrip().endswith("The comments to this entry are closed.")
+
+
+def test_a_post_permalink_redirect_archives_the_whole_thread(data_dir: Path, cli) -> None:
+    # /posts/ID/ redirects to the page holding the post; no URL pattern claims it: the markup
+    # names the platform, and the page leads to page 1
+    origin, routes = load_fixture(XF1)
+    with FixtureServer(routes, origin=origin) as server:
+        target = server.url("/threads/tide-tables-for-the-north-quay.4242/page-2#post-118")
+        server.routes["/posts/118/"] = Route(b"", status=301, headers={"Location": target})
+        result = cli("archive", server.url("/posts/118/"))
+        assert result.code == 0, result.err
+        exported = cli("export", "jsonl", server.url(
+            "/threads/tide-tables-for-the-north-quay.4242/"), "-o", "-")
+    thread = json.loads(exported.out)
+    assert thread["author"] == "Harbourmaster" and thread["comment_count"] == 4
