@@ -119,6 +119,15 @@ def test_the_date_is_the_bare_text_after_the_author_kept_as_shown() -> None:
     assert phpbb.parse_phpbb_date("Today, 08:51") is None  # relative: kept as text only
 
 
+def test_phpbb_3_3_time_element_gives_the_exact_time() -> None:
+    # 3.3's prosilver wraps the date in <time datetime="RFC 3339">; the text stays as shown
+    html = dostips(2).replace("</span>18 Jul 2016 14:40", '</span><time datetime='
+                              '"2016-07-18T12:40:00+00:00">Mon Jul 18, 2016 2:40 pm</time>', 1)
+    penpen = sort(phpbb.read_page(answer(f"{TOPIC}&start=15", html)))[1][1]
+    assert penpen.published_text == "Mon Jul 18, 2016 2:40 pm"
+    assert penpen.published_at == datetime(2016, 7, 18, 12, 40, tzinfo=UTC)  # not 14:40
+
+
 def test_quoted_posts_stay_quotes() -> None:
     comments = sort(phpbb.read_page(answer(f"{TOPIC}&start=15", dostips(2))))[1]
     quoting = comments[1]  # penpen quotes misol101
