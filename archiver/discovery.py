@@ -30,10 +30,14 @@ from archiver.urls import normalise_url
 
 log = logging.getLogger("archiver.discovery")
 
-# Links to posts on blog index and archive pages (TypePad, WordPress, Blogger and most themes).
+# Links to posts on blog index and archive pages (TypePad, WordPress, Blogger and most themes),
+# and to topics on forum board listings: phpBB's a.topictitle (every style), XenForo 2's
+# .structItem-title and XenForo 1's .discussionListItem titles (their prefix labels link to
+# filters, not threads: only links into /threads/ count)
 DEFAULT_LINK_SELECTOR = (
     ".entry-header a, a.permalink, a[rel~='bookmark'], .entry-title a, .post-title a, "
-    "article h2 a, article h1 a"
+    "article h2 a, article h1 a, a.topictitle, .structItem-title a[href*='threads/'], "
+    ".discussionListItem h3.title a[href*='threads/']"
 )
 # Date headings on index pages (TypePad's h2.date-header, HTML5 <time datetime>).
 DATE_SELECTOR = "h2.date-header, .date-header, time[datetime]"
