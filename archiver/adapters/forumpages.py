@@ -202,8 +202,12 @@ _YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?")
 _MONTH_NAMES = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 # "March 03, 2011, 02:27:10 PM" (SMF), "Mar 3 2011, 2:27 PM"
-_NAMED = re.compile(r"([A-Za-z]{3})[a-z]*\.? (\d{1,2}),? (\d{4}),?(?: at)? (\d{1,2}):(\d{2})"
+_NAMED = re.compile(r"([A-Za-z]{3})[a-z]*\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4}),?(?: at)? "
+                    r"(\d{1,2}):(\d{2})"
                     r"(?::(\d{2}))?\s*([AaPp][Mm])?")
+# "Fri, 07 January 2022, 11:21:09" (SMF 2.0), "7 Jan 2022 11:21"
+_DAY_FIRST = re.compile(r"(\d{1,2}) ([A-Za-z]{3})[a-z]*\.?,? (\d{4}),?(?: at)? (\d{1,2}):(\d{2})"
+                        r"(?::(\d{2}))?\s*([AaPp][Mm])?")
 
 
 def _hour(hour: int, meridiem: str | None) -> int:
@@ -228,6 +232,10 @@ def forum_date(text: str) -> datetime | None:
         if found := _MDY.search(text):
             m, d, y, hh, mm = (int(g) for g in found.groups()[:5])
             return datetime(y, m, d, _hour(hh, found[6]), mm, tzinfo=UTC)
+        if (found := _DAY_FIRST.search(text)) and found[2].lower() in _MONTH_NAMES:
+            return datetime(int(found[3]), _MONTH_NAMES[found[2].lower()], int(found[1]),
+                            _hour(int(found[4]), found[7]), int(found[5]), int(found[6] or 0),
+                            tzinfo=UTC)
         if (found := _NAMED.search(text)) and found[1].lower() in _MONTH_NAMES:
             return datetime(int(found[3]), _MONTH_NAMES[found[1].lower()], int(found[2]),
                             _hour(int(found[4]), found[7]), int(found[5]), int(found[6] or 0),
