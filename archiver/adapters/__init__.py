@@ -6,11 +6,11 @@ tests/test_adapter_contract.py). A new platform is one new module listed in ``AD
 
 from __future__ import annotations
 
-from archiver.adapters import smf, typepad, vbulletin
+from archiver.adapters import invision, smf, typepad, vbulletin
 from archiver.adapters.contract import Adapter
 from archiver.errors import UnsupportedSite
 
-ADAPTERS: tuple[Adapter, ...] = (typepad, vbulletin, smf)
+ADAPTERS: tuple[Adapter, ...] = (typepad, vbulletin, smf, invision)
 
 
 def _known(adapters: tuple[Adapter, ...]) -> str:
