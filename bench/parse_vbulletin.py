@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from common import FIXTURES, Row, Timing, arg_parser, finish, timed, verdict
+from common import FIXTURES, Row, arg_parser, finish
+from forum_bench import bench
 from parse_bench import _bs_render
 
 from archiver.adapters import vbulletin
@@ -36,7 +36,6 @@ try:
 except ImportError:  # pragma: no cover
     raise SystemExit("beautifulsoup4 and lxml are needed: pip install '.[test]'") from None
 
-BS4_TARGET = 5.0
 VB = FIXTURES / "vbulletin"
 SESSION = frozenset({"s", "highlight"})
 POST_ID = re.compile(r"^post_?(\d+)$")
@@ -189,45 +188,6 @@ def bs4_parse(html: str, url: str) -> dict:
             "posts": posts}
 
 
-# --- the adapter's reading, in the same shape ---------------------------------------------------
-
-def ours(html: str, url: str) -> dict:
-    page = vbulletin.parse_page(html, url)
-
-    def post(c: object) -> dict:
-        return {"source_id": c.source_id, "number": c.number,  # type: ignore[attr-defined]
-                "author_name": c.author_name, "author_url": c.author_url,  # type: ignore
-                "published_text": c.published_text,  # type: ignore[attr-defined]
-                "published_at": c.published_at, "permalink": c.permalink,  # type: ignore
-                "body_text": c.body_text}  # type: ignore[attr-defined]
-
-    thread = None
-    if page.thread is not None:
-        t = page.thread
-        thread = {"author_name": t.author, "published_text": t.published_text,
-                  "published_at": t.published_at, "body_text": t.body_text,
-                  "permalink": t.permalink}
-    return {"number": page.number, "last": page.last, "title": page.title,
-            "thread_url": page.thread_url, "page_urls": page.page_urls, "closed": page.closed,
-            "thread": thread, "posts": [post(c) for c in page.comments]}
-
-
-def same(a: dict, b: dict) -> list[str]:
-    problems = [f"{k}: {a[k]!r} != {b[k]!r}" for k in a if k not in ("thread", "posts")
-                and a[k] != b[k]]
-    if (a["thread"] is None) != (b["thread"] is None):
-        problems.append("thread shown by one only")
-    elif a["thread"] is not None:
-        for key, value in a["thread"].items():
-            if b["thread"].get(key) != value:
-                problems.append(f"thread {key}: {value!r} != {b['thread'].get(key)!r}")
-    if len(a["posts"]) != len(b["posts"]):
-        problems.append(f"{len(a['posts'])} posts != {len(b['posts'])}")
-    for x, y in zip(a["posts"], b["posts"], strict=False):
-        problems += [f"post {x['source_id']} {k}: {x[k]!r} != {y[k]!r}" for k in x if x[k] != y[k]]
-    return problems
-
-
 # --- the cases ----------------------------------------------------------------------------------
 
 def load(path: Path, content_type: str = "text/html") -> str:
@@ -252,30 +212,6 @@ def big_vb4(posts: int) -> str:
     return html[:start] + "".join(out) + html[end:]
 
 
-def bench(case: str, html: str, url: str, rounds: int) -> list[Row]:
-    problems = same(ours(html, url), bs4_parse(html, url))
-    if problems:
-        raise SystemExit(f"{case}: BS4 extraction differs: " + "; ".join(problems[:5]))
-    contenders: dict[str, Callable[[str, str], object]] = {
-        "archiver adapter": vbulletin.parse_page, "BeautifulSoup+lxml": bs4_parse}
-    timings = {name: Timing() for name in contenders}
-    names = list(contenders)
-    for index in range(rounds):
-        for name in names[index % 2:] + names[:index % 2]:
-            elapsed, _ = timed(lambda f=contenders[name]: f(html, url))
-            timings[name].runs.append(elapsed)
-    best = {name: min(t.runs) for name, t in timings.items()}
-    med = {name: t.median for name, t in timings.items()}
-    rows = [Row("parse_vbulletin", case, f"{name}: ms per page", f"{best[name] * 1000:.2f}",
-                note=f"best of {rounds}; median {med[name] * 1000:.2f} ms") for name in names]
-    ratio = best["BeautifulSoup+lxml"] / best["archiver adapter"]
-    ratio_med = med["BeautifulSoup+lxml"] / med["archiver adapter"]
-    rows.append(Row("parse_vbulletin", case, "adapter speed / BS4 speed", f"{ratio:.1f}x",
-                    f">= {BS4_TARGET:.0f}x", verdict(ratio >= BS4_TARGET),
-                    f"medians: {ratio_med:.1f}x; outputs checked equal"))
-    return rows
-
-
 def main(argv: list[str] | None = None) -> int:
     args = arg_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     rounds = 5 if args.quick else 31
@@ -295,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     rows: list[Row] = []
     for case, html, url in cases:
-        rows += bench(case, html, url, rounds if "400" not in case else max(3, rounds // 4))
+        rows += bench("parse_vbulletin", case, html, url,
+                      rounds if "400" not in case else max(3, rounds // 4),
+                      vbulletin.parse_page, bs4_parse)
     return finish(rows, args.json)
 
 
