@@ -264,3 +264,47 @@ def test_real_page_34_alone_is_an_incomplete_read(data_dir: Path, cli) -> None:
     assert [c["number"] for c in thread["comments"]] == list(range(661, 681))
     geraete = next(c for c in thread["comments"] if c["source_id"] == "949853")
     assert geraete["body_text"].startswith("das jetzige ist das für gebrandete Geräte.")
+
+
+def _vb4_pages(posts: int) -> dict[str, bytes]:
+    """The synthetic vB4 topic's pages with its first ``posts`` posts (make_synthetic's data)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("vb_synth", VB / "make_synthetic.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.VB4_POSTS = module.VB4_POSTS[:posts]
+    pages = -(-posts // module.VB4_PER_PAGE)
+    return {module.VB4_PATH + (f"/page{n}" if n > 1 else ""):
+            module.vb4_page(n, pages).encode("cp1252") for n in range(1, pages + 1)}
+
+
+def test_a_topic_that_gains_posts_reads_only_the_changed_pages(data_dir: Path, cli) -> None:
+    """Refresh: page 1 unchanged answers 304 (not parsed again), page 2 gained two posts and
+    page 3 is new; the new posts are added, nothing else changes."""
+    from archiver.devserver import FixtureServer
+
+    def serve(server: FixtureServer, posts: int, version: str) -> None:
+        for path, body in _vb4_pages(posts).items():
+            tag = '"p1"' if path.endswith("tide-tables") else f'"{version}-{path[-5:]}"'
+            server.set_page(path, body, headers={"ETag": tag})
+
+    with FixtureServer(origin="https://tides.example.org") as server:
+        serve(server, 6, "v1")  # 2 pages: 4 + 2 posts
+        url = server.url("/threads/4242-reading-the-tide-tables")
+        first = cli("archive", url)
+        assert first.code == 0, first.err
+        assert "5 comments, 2 pages" in first.out
+        serve(server, 10, "v2")  # page 2 now holds 4 posts, page 3 two more
+        server.requests.clear()
+        again = cli("archive", url)
+        assert again.code == 0, again.err
+        exported = cli("export", "jsonl", url, "-o", "-")
+        asked = [(path, headers.get("If-None-Match")) for _, path, headers in server.requests
+                 if not path.startswith("/robots.txt")]
+    assert "9 comments, 3 pages, 1 unchanged, 4 new, 0 edited, 0 removed" in again.out
+    assert asked[0] == ("/threads/4242-reading-the-tide-tables", '"p1"')  # answered 304
+    assert [p for p, _ in asked[1:]] == ["/threads/4242-reading-the-tide-tables/page2",
+                                         "/threads/4242-reading-the-tide-tables/page3"]
+    assert [c["number"] for c in json.loads(exported.out)["comments"]] == list(range(2, 11))
