@@ -308,3 +308,27 @@ def test_a_topic_that_gains_posts_reads_only_the_changed_pages(data_dir: Path, c
     assert [p for p, _ in asked[1:]] == ["/threads/4242-reading-the-tide-tables/page2",
                                          "/threads/4242-reading-the-tide-tables/page3"]
     assert [c["number"] for c in json.loads(exported.out)["comments"]] == list(range(2, 11))
+
+
+def test_a_post_link_finds_its_thread_from_the_pager() -> None:
+    """showthread.php?p=POSTID shows the page holding that post: the thread's URL comes from
+    the pager's links (t=ID), not from the post's URL."""
+    url = "https://domenforum.net/showthread.php?p=1373017"
+    answer = response(DOMEN / "showthread_t202519_page1.html", url, DOMEN_TYPE)
+    page = vbulletin.parse_page(answer.text, url)
+    assert page.thread_url == "https://domenforum.net/showthread.php?t=202519"
+    assert page.page_urls[2] == "https://domenforum.net/showthread.php?t=202519&page=2"
+
+
+def test_page_one_without_a_link_to_the_asked_page_still_brings_its_posts() -> None:
+    """When page 1's pager cannot lead to the page before the asked one, the asked page's
+    posts come with page 1's answer (out of order rather than lost)."""
+    answer = response(VB4 / "page3.html", VB4_URL + "/page3")
+    [first] = list(vbulletin.read_first(answer))
+    lone = (VB4 / "page1.html").read_bytes().replace(b'class="pagination_top"', b'class="x"')
+    lone = lone.replace(b'class="pagination popupmenu', b'class="popupmenu')  # no pager
+    lone_page = Response(url=VB4_URL, status=200, headers=(), content=lone,
+                         text=lone.decode("cp1252"))
+    _, comments, _, requests = split(first.then(lone_page))
+    assert [c.number for c in comments] == [2, 3, 4, 9, 10]
+    assert requests == []

@@ -77,7 +77,10 @@ def read_page(parse: Parse, response: Response, carry: Carry | None = None) -> I
         yield page.thread
     yield from page.comments
     closed = page.closed
-    if carry is not None and page.number == carry.page - 1:
+    if carry is not None and (page.number == carry.page - 1 or (
+            page.number == 1 and carry.page - 1 not in page.page_urls)):
+        # after the page before it; on page 1 when that page cannot be asked for (out of
+        # order, but never lost)
         yield from carry.comments
         closed = closed or carry.closed
     yield PageFacts(number=page.number, comments_closed=closed)
@@ -104,6 +107,9 @@ def read_seed(parse: Parse, response: Response) -> Iterator[Found]:
             yield from _as_it_is(parse, response)
             return
         yield from read_page(parse, response)
+        return
+    if first.split("#", 1)[0] == response.url.split("#", 1)[0]:  # the pager is confused
+        yield from _as_it_is(parse, response)
         return
     carry = Carry(page=page.number, comments=tuple(page.comments), closed=page.closed)
     yield Request(first, then=partial(read_page, parse, carry=carry),

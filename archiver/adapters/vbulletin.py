@@ -60,6 +60,7 @@ EXAMPLES = (
 _SESSION = frozenset({"s", "highlight"})
 _POST_ID = re.compile(r"^post_?(\d+)$")
 _OF = re.compile(r"(\d+)\D+?(\d+)\s*$")  # "Seite 34 von 40", "Page 1 of 2", "Страница 1 из 2"
+_POST_PARAM = re.compile(r"[?&](?:p|postid)=\d+")  # showthread.php?p=ID: a post's page
 _DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}:\d{2}")
 
 
@@ -243,6 +244,16 @@ def _page_one_of(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
 
+def _page_one(links: list[tuple[int, str]], own: str) -> str:
+    """Page 1's URL when the pager links no page 1: a later page's link without its page=N or
+    /pageN (that link names the thread even when the page was asked for by a post, ?p=ID),
+    else the page's own URL without it."""
+    for number, href in links:
+        if number >= 2 and _page_one_of(href) != href.split("#", 1)[0]:
+            return _page_one_of(href)
+    return _page_one_of(own)
+
+
 def _closed(tree: LexborHTMLParser) -> bool:
     """Whether the page shows the topic closed: vB3/vB4's "closed thread" button image, vB4's
     reply control as text, not a link, or vB5's closed-topic notice."""
@@ -268,10 +279,14 @@ def parse_page(html: str, url: str) -> ForumPage:
     base = base_href(tree.css_first("base[href]"), url)
     own = drop_params(url, _SESSION)
     current, last, links, first = _pager(tree, base)
-    if current == 1:
-        first = own
+    if current == 1:  # the page's canonical link, else its URL (a post's: the thread's)
+        canonical = tree.css_first('link[rel="canonical"]')
+        href = resolve(base, canonical.attributes.get("href")) if canonical is not None else None
+        first = drop_params(href, _SESSION) if href else (
+            _page_one(links, own) if _POST_PARAM.search(own) else own)
     elif first is None:
-        first = next((href for number, href in links if number == 1), None) or _page_one_of(own)
+        first = next((href for number, href in links if number == 1), None) or _page_one(
+            links, own)
     urls = page_urls(links, last, first)
     posts = _containers(tree)
     if not posts:
