@@ -6,11 +6,11 @@ tests/test_adapter_contract.py). A new platform is one new module listed in ``AD
 
 from __future__ import annotations
 
-from archiver.adapters import typepad
+from archiver.adapters import blogger, typepad
 from archiver.adapters.contract import Adapter
 from archiver.errors import UnsupportedSite
 
-ADAPTERS: tuple[Adapter, ...] = (typepad,)
+ADAPTERS: tuple[Adapter, ...] = (typepad, blogger)
 
 
 def _known(adapters: tuple[Adapter, ...]) -> str:
