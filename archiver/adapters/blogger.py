@@ -2,8 +2,8 @@
 comment feed.
 
 The adapter contract (archiver.adapters.contract): ``PLATFORM``, ``URL_PATTERNS``, ``EXAMPLES``,
-``matches``, ``start``; ``read_page`` is the callback for a post page, ``blogger_feed.FeedReader``
-the one for a page of the comment feed.
+``matches``, ``start``; ``read_page`` is the callback for a post page (``parse_page`` reads its
+HTML alone), ``blogger_feed.FeedReader`` the one for a page of the comment feed.
 
 The post page is always the first request, so its HTML is stored as a capture like every answer
 whatever the feed does. When the page shows a comment section and names its post (the comment
@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.blogger_feed import FeedReader, feed_url
 from archiver.adapters.contract import JSON, Found, Request, Response
 from archiver.adapters.dates import parse_date
@@ -353,37 +354,67 @@ def _from_page(comments: Iterable[Found], facts: PageFacts,
     yield from requests
 
 
-def read_page(response: Response) -> Iterator[Found]:
-    """The callback for a post page (or a legacy comment page): the post, then the comments
-    from the feed (the page's own as its fallback), or from the page when it names no feed."""
-    url = response.url
-    tree = parse_html(response.text)
-    thread = _parse_thread(tree, url)
-    yield thread
+@dataclass(slots=True)
+class _PostPage:
+    """What a post page (or a legacy comment page) shows and where its comments can be had."""
+
+    thread: ParsedThread
+    comments: list[ParsedComment] = field(default_factory=list)
+    closed: bool = False
+    number: int = 1
+    pages: list[str] = field(default_factory=list)  # legacy comment pages it links
+    feed: str | None = None  # the comment feed's first page, when the page names its post
+    truncated: bool = False  # it renders fewer comments than the post has
+
+
+def _read(html: str, url: str) -> _PostPage:
+    tree = parse_html(html)
+    page = _PostPage(thread=_parse_thread(tree, url))
     section = tree.css_first("#comments") or tree.css_first(".comments")
     if section is None:  # no comment section: comments are off for this post
-        yield PageFacts(number=1, comments_closed=True)
-        return
+        page.closed = True
+        return page
     holder = section.css_first("#comment-holder") or section
     block = section.css_first("#comments-block") or tree.css_first("dl#comments-block")
     threaded = holder.css_first("li.comment") is not None or block is None
-    comments = _threaded(holder, url) if threaded or block is None else _legacy(block, url)
-    closed = not _has_form(section) and not _has_form(tree.body or section)
-    page = _page_number(url)
-    facts = PageFacts(number=page, comments_closed=closed)
-    requests: list[Request] = [Request(link, then=read_page) for link in
-                               _paging_links(section, url)]
+    page.comments = _threaded(holder, url) if threaded or block is None else _legacy(block, url)
+    page.closed = not _has_form(section) and not _has_form(tree.body or section)
+    page.number = _page_number(url)
+    page.pages = _paging_links(section, url)
     listed = holder is not section or block is not None  # a comment list, even an empty one
-    feed = _comment_feed(tree, thread.url, url) if page == 1 and listed else None
-    if feed is None:
-        yield from _from_page(comments, facts, requests)
+    if page.number == 1 and listed:
+        page.feed = _comment_feed(tree, page.thread.url, url)
+    # a paged legacy page reaches the rest through its own comment pages
+    page.truncated = not page.pages and _truncated(section, len(page.comments),
+                                                   threaded=threaded)
+    return page
+
+
+def parse_page(html: str, url: str) -> ParsedPage:
+    """What the page itself shows (the HTML path alone: no feed): the post, its comments,
+    whether they are closed, its comment page number and the next legacy comment page."""
+    page = _read(html, url)
+    return ParsedPage(thread=page.thread, comments=page.comments, comments_closed=page.closed,
+                      next_page_url=page.pages[0] if page.pages else None,
+                      page_number=page.number)
+
+
+def read_page(response: Response) -> Iterator[Found]:
+    """The callback for a post page (or a legacy comment page): the post, then the comments
+    from the feed (the page's own as its fallback), or from the page when it names no feed."""
+    page = _read(response.text, response.url)
+    yield page.thread
+    facts = PageFacts(number=page.number, comments_closed=page.closed)
+    requests = [Request(link, then=read_page) for link in page.pages]
+    if page.feed is None:
+        yield from _from_page(page.comments, facts, requests)
         return
-    truncated = not requests and _truncated(section, len(comments), threaded=threaded)
-    if truncated:  # the rest lies only in the feed: ask for it, required, if the feed fails
-        requests.append(Request(feed_url(feed, len(comments) + 1), accept=JSON,
-                                then=FeedReader(closed=closed, shown=0)))
-    yield Request(feed, accept=JSON, then=FeedReader(closed=closed, shown=len(comments)),
-                  fallback=partial(_from_page, tuple(comments), facts, tuple(requests)))
+    if page.truncated:  # the rest lies only in the feed: asked for, required, if the feed fails
+        requests.append(Request(feed_url(page.feed, len(page.comments) + 1), accept=JSON,
+                                then=FeedReader(closed=page.closed)))
+    yield Request(page.feed, accept=JSON,
+                  then=FeedReader(closed=page.closed, shown=len(page.comments)),
+                  fallback=partial(_from_page, tuple(page.comments), facts, tuple(requests)))
 
 
 def _truncated(section: LexborNode, shown: int, *, threaded: bool) -> bool:
