@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,12 @@ from archiver.adapters import adapter_for, adapter_for_url, blogger, typepad
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.blogger_feed import PAGE_SIZE, FeedReader, thread_order
 from archiver.adapters.contract import JSON, Found, Request, Response
-from archiver.devserver import Route, serve_fixture
+from archiver.config import load_settings
+from archiver.devserver import FixtureServer, Route, serve_fixture
+from archiver.discovery import Discoverer, parse_feed
 from archiver.errors import ParseError, UnsupportedSite
+from archiver.fetch import Fetcher
+from archiver.store.db import Store
 from tests.conftest import FIXTURES, MOA, MOA_PATH
 
 CASES = FIXTURES / "blogger"
@@ -424,3 +429,46 @@ def test_same_comments_with_and_without_the_feed(  # type: ignore[no-untyped-def
         assert thread["comments_closed"] is False, name
         assert [{k: c.get(k) for k in COMPARED} for c in thread["comments"]] == [
             {k: c.get(k) for k in COMPARED} for c in with_feed["comments"]], name
+
+
+# --- discovery for `archiver run`: Blogger's posts feed ---------------------------------------
+
+FEED = CASES / "discovery-feed" / "posts-default.atom.xml"
+POSTS = ["/2019/06/blogging-break-for-luxury-haven-lifestyle-bog.html",
+         "/2019/05/nam-nghi-phu-quoc-unbound-collection-by-hyatt-officially-opens.html",
+         "/2019/05/keio-plaza-hotel-tama-opens-my-melody-little-twin-stars-rooms.html"]
+
+
+def test_discovery_reads_a_blogger_posts_feed(tmp_path: Path) -> None:
+    """`archiver run` reads /feeds/posts/default as it reads TypePad's feed: the posts (the
+    rel=alternate links, not the rel=replies ones to the comment feed or #comment-form) are
+    queued, with their dates; the feed is stored as a capture."""
+    found = parse_feed(FEED.read_bytes(), "https://www.luxuryhaven.co/feeds/posts/default",
+                       "application/atom+xml; charset=UTF-8")
+    assert [f.url for f in found] == ["https://www.luxuryhaven.co" + p for p in POSTS]
+    assert found[1].published_at == datetime(2019, 5, 29, 16, 30, tzinfo=UTC)
+    assert found[1].title.startswith("Nam Nghi Phu Quoc")
+    body = FEED.read_bytes()
+    routes = {"/feeds/posts/default": Route(body, content_type="application/atom+xml; "
+                                                               "charset=UTF-8"),
+              "/robots.txt": Route(b"User-agent: *\nDisallow:\n", content_type="text/plain")}
+    with FixtureServer(routes, origin="https://www.luxuryhaven.co") as server:
+        config = tmp_path / "archiver.toml"
+        config.write_text(f"""
+[archive]
+data_dir = "{tmp_path / 'd'}"
+[fetch]
+delay = 0
+contact = "mailto:tests@example.org"
+[[sites]]
+name = "luxuryhaven"
+url = "{server.url('/')}"
+platform = "blogger"
+[sites.discovery]
+feed = "{server.url('/feeds/posts/default')}"
+""", encoding="utf-8")
+        settings = load_settings(config, {})
+        with Fetcher(settings.fetch) as fetcher:
+            report = Discoverer(Store(settings.db_url), fetcher).discover(settings.sites[0])
+        assert report.errors == []
+        assert report.queued == [server.url(p) for p in POSTS]
