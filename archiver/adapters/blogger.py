@@ -85,6 +85,10 @@ def start(url: str) -> Request:
 
 
 def _resolve(base: str, href: str) -> str | None:
+    """href made absolute against base (an absolute one as it is), or None when it is no URL
+    urllib can read."""
+    if href.startswith(("http://", "https://")) and "\\" not in href:
+        return href
     try:
         joined = urljoin(base, href)
         urlsplit(joined)
@@ -206,20 +210,23 @@ def _threaded(root: LexborNode, url: str) -> list[ParsedComment]:
     """``li.comment#cID`` in page order; a reply's parent is the comment whose
     ``div.comment-replies`` holds it."""
     found: list[ParsedComment] = []
+    depths: dict[str, int] = {}
     for node in root.css("li.comment"):
         ident = node.attributes.get("id") or ""
         if not ident.startswith("c") or not ident[1:].isdecimal():
             continue
         parent_id, depth = None, 0
-        up = node.parent
+        up = node.parent  # up to the comment whose replies hold it, or the list's root
         while up is not None and up is not root:
             if up.tag == "li" and "comment" in (up.attributes.get("class") or "").split():
-                parent_id = parent_id or (up.attributes.get("id") or "")[1:] or None
-                depth += 1
+                parent_id = (up.attributes.get("id") or "")[1:] or None
+                depth = depths.get(parent_id or "", 0) + 1
+                break
             up = up.parent
-        cite = node.css_first(".comment-header cite, cite.user")
+        depths[ident[1:]] = depth
+        cite = node.css_first("cite")
         link = cite.css_first("a") if cite is not None else None
-        stamp = node.css_first(".comment-header .datetime a, .datetime a")
+        stamp = node.css_first(".datetime a")
         href = stamp.attributes.get("href") if stamp is not None else None
         permalink = _resolve(url, href) if href else None
         shown = _text(stamp)
