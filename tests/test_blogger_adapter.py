@@ -431,6 +431,29 @@ def test_same_comments_with_and_without_the_feed(  # type: ignore[no-untyped-def
             {k: c.get(k) for k in COMPARED} for c in with_feed["comments"]], name
 
 
+
+def test_a_read_by_the_feed_then_by_the_page_changes_nothing(data_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The same store read through the feed, then (feed gone) through the page, then the feed
+    again: no comment counts as edited or removed (both paths give the same stored fields)."""
+    server = serve_fixture(REPLIES)
+    feed_route = next(p for p in server.routes if p.startswith("/feeds/"))
+    try:
+        url = server.url(expected(REPLIES)["start"])
+        outs = []
+        for served in (True, False, True):
+            route = server.routes.pop(feed_route)
+            if served:
+                server.routes[feed_route] = route
+            result = cli("archive", url)
+            server.routes[feed_route] = route
+            assert result.code == 0, result.err
+            outs.append(result.out)
+    finally:
+        server.stop()
+    assert "13 new, 0 edited, 0 removed" in outs[0]
+    assert "0 new, 0 edited, 0 removed" in outs[1] and "read another way" in outs[1]
+    assert "0 new, 0 edited, 0 removed" in outs[2] and "another way" not in outs[2]
+
 # --- discovery for `archiver run`: Blogger's posts feed ---------------------------------------
 
 FEED = CASES / "discovery-feed" / "posts-default.atom.xml"
