@@ -454,6 +454,32 @@ def test_a_read_by_the_feed_then_by_the_page_changes_nothing(data_dir: Path, cli
     assert "0 new, 0 edited, 0 removed" in outs[1] and "read another way" in outs[1]
     assert "0 new, 0 edited, 0 removed" in outs[2] and "another way" not in outs[2]
 
+
+def test_a_truncated_page_without_its_feed_is_an_incomplete_read(data_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """"Load more..." shown and no feed: the 24 comments shown are kept, the rest is asked of
+    the feed (start-index=25) and cannot be had, so the read is incomplete (exit 3), and nothing
+    is flagged removed; with the feed served the same page reads complete."""
+    html = (LUXURY / "page.html").read_text(encoding="utf-8").replace(
+        'class="loadmore hidden"', 'class="loadmore"')
+    server = serve_fixture(LUXURY)
+    path = expected(LUXURY)["start"]
+    feed_route = next(p for p in server.routes if p.startswith("/feeds/"))
+    server.routes[path] = Route(html.encode())
+    try:
+        url = server.url(path)
+        route = server.routes.pop(feed_route)
+        without = cli("archive", url)
+        asked = [p for _, p, _ in server.requests if p.startswith(feed_route)]
+        server.routes[feed_route] = route
+        served = cli("archive", url)
+    finally:
+        server.stop()
+    assert without.code == 3, without.err
+    assert "24 new" in without.out and "incomplete" in without.out
+    assert [("start-index=1&" in p, "start-index=25&" in p) for p in asked] == [
+        (True, False), (False, True)]
+    assert served.code == 0 and "0 new, 0 edited, 0 removed" in served.out
+
 # --- discovery for `archiver run`: Blogger's posts feed ---------------------------------------
 
 FEED = CASES / "discovery-feed" / "posts-default.atom.xml"
