@@ -106,11 +106,18 @@ class FixtureServer:
             self.routes[path] = Route(body=body, **kwargs)  # type: ignore[arg-type]
 
 
+# a served file's content type by its suffix (an API's answer saved as .json); HTML otherwise
+CONTENT_TYPES = {".json": "application/json; charset=utf-8"}
+
+
 def load_fixture(folder: Path) -> tuple[str, dict[str, Route]]:
-    """Read a fixture folder's routes.json: its origin and its routes."""
+    """Read a fixture folder's routes.json: its origin and its routes (a ``.json`` file is
+    served as application/json, everything else as HTML)."""
     spec = json.loads((folder / "routes.json").read_text(encoding="utf-8"))
     routes = {
-        path: Route(body=(folder / file).read_bytes()) for path, file in spec["routes"].items()
+        path: Route(body=(folder / file).read_bytes(),
+                    content_type=CONTENT_TYPES.get(Path(file).suffix, Route.content_type))
+        for path, file in spec["routes"].items()
     }
     return spec.get("origin", ""), routes
 
