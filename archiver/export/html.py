@@ -142,7 +142,13 @@ def _time(value: datetime | None, *, day: bool = False) -> str:
 
 
 def _display_date(thread: Thread) -> str:
-    """The post's date as the blog wrote it, else as people read it (HTML)."""
+    """The post's date as the blog wrote it, else as people read it (HTML); in <time> with
+    its machine form when it could be read (a day only when the page showed no time)."""
+    stamp = as_utc(thread.published_at)
+    if thread.published_text and stamp is not None:
+        machine = f"{stamp:%Y-%m-%d}" if thread.published_precision == "day" \
+            else f"{stamp:%Y-%m-%dT%H:%M:%SZ}"
+        return f'<time datetime="{machine}">{_e(thread.published_text)}</time>'
     if thread.published_text:
         return _e(thread.published_text)
     return _time(thread.published_at, day=True)

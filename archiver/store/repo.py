@@ -167,7 +167,8 @@ def upsert_thread(session: Session, site: Site, parsed: ParsedThread, now: datet
     if thread is None:  # two writers may meet on a new thread: one row, no duplicate key error
         insert_ignore(session, Thread, dict(
             site_id=site.id or 0, url=parsed.url, first_seen_at=now, title="", author="",
-            date_header="", published_text="", footer_text="", body_html="", body_text="",
+            date_header="", published_text="", published_precision="time", footer_text="",
+            body_html="", body_text="",
             comments_closed=False, status="open", pages=0, complete=True,
         ), "url")
         thread = session.exec(select(Thread).where(Thread.url == parsed.url)).one()
@@ -183,6 +184,7 @@ def upsert_thread(session: Session, site: Site, parsed: ParsedThread, now: datet
     thread.date_header = extras.get("date_header", "")
     thread.published_text = parsed.published_text
     thread.published_at = parsed.published_at
+    thread.published_precision = parsed.published_precision
     thread.footer_text = extras.get("footer_text", "")
     thread.permalink = parsed.permalink
     thread.body_html = parsed.body_html
