@@ -33,7 +33,8 @@ PAGE = """<!DOCTYPE html><html><head><title>Owls</title></head><body>
 <div class="comment" id="comment-1">
 <div class="comment-avatar"><img src="{a}/avatars/ann.png" alt="Ann" width="50" height="50"></div>
 <div class="comment-content"><p>See the chart:</p>{comment}</div>
-<p class="comment-footer">Posted by: Ann | <a href="{a}{thread}#comment-1">Mar 6 2024 8:00 utc</a></p>
+<p class="comment-footer">Posted by: Ann |
+<a href="{a}{thread}#comment-1">Mar 6 2024 8:00 utc</a></p>
 </div></div></body></html>"""
 
 
