@@ -67,7 +67,8 @@ def pictures_table(data_dir: Path) -> dict[str, tuple[str, str | None]]:
 
 
 @pytest.fixture
-def two_hosts():  # type: ignore[no-untyped-def]
+def two_hosts(data_dir: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ARCHIVER_PICTURES_ENABLED", "true")  # the default (conftest: off)
     with FaultServer() as a, FaultServer() as b:
         yield a, b
 
@@ -202,7 +203,7 @@ def test_pictures_off_for_a_site_or_all(two_hosts, data_dir: Path, cli, tmp_path
     monkeypatch.setenv("ARCHIVER_PICTURES_ENABLED", "false")
     assert cli("archive", a.url(THREAD)).code == 0
     assert image_paths(a) == []
-    monkeypatch.delenv("ARCHIVER_PICTURES_ENABLED")
+    monkeypatch.delenv("ARCHIVER_PICTURES_ENABLED")  # the default: on
     assert "1 picture (1 new)" in cli("archive", a.url(THREAD)).out
     assert image_paths(a) == ["/photos/owl.png"]
 

@@ -59,12 +59,13 @@ class ThreadArchiver:
         pictures: Callable[[str], PicturesPolicy] | PicturesPolicy | None = None,
     ) -> None:
         """pictures: the pictures policy, or a function of the thread's URL giving it (the
-        settings' pictures_for, per site); None: the defaults (pictures fetched)."""
+        settings' pictures_for, per site, as the CLI and the scheduler pass); None: no
+        pictures step (the pages alone)."""
         self.store = store
         self.fetcher = fetcher
         self.max_pages = max_pages  # the most requests one read makes
         self.adapters = tuple(adapters)
-        self.pictures = pictures if pictures is not None else PicturesPolicy()
+        self.pictures = pictures
 
     def archive(
         self,
@@ -111,7 +112,7 @@ class ThreadArchiver:
             queue.extend(self._answer(walk, request, not walk.thread_read))
         complete = not queue and not report.problems and not report.stopped
         finish(walk, len(visited), complete)
-        if walk.thread is not None:  # the images its stored bodies show, never fatal
+        if walk.thread is not None and self.pictures is not None:  # never fatal
             policy = self.pictures if isinstance(self.pictures, PicturesPolicy) \
                 else self.pictures(walk.thread.url)
             fetch_pictures(session, self.fetcher, walk.thread, policy, report, walk.now)
