@@ -8,7 +8,9 @@ with its reason, the thread archived, and tried again next time; a setting turns
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,15 @@ def test_pictures_fetched_exported_and_shown_offline(two_hosts, data_dir: Path, 
                 records.setdefault(target, set()).add(record.rec_type)
     for picture in (a.url("/photos/owl.png"), f"{cdn}/cdn/heron-800.png", f"{cdn}/cdn/chart.png"):
         assert {"request", "response"} <= records.get(picture, set()), (picture, records)
+
+    # the WACZ holds them too (its index), and lists the thread's page alone as a page
+    wacz = tmp_path / "thread.wacz"
+    assert cli("export", "wacz", url, "-o", str(wacz)).code == 0
+    with zipfile.ZipFile(wacz) as package:
+        pages = package.read("pages/pages.jsonl").decode().splitlines()[1:]
+        index = package.read("indexes/index.cdx").decode()
+    assert [json.loads(line)["url"] for line in pages] == [url]
+    assert index.count("heron-800.png") >= 1 and index.count("chart.png") >= 1
 
     # the mirror shows them from its own files, with the network cut off
     mirror = tmp_path / "mirror"
