@@ -238,3 +238,17 @@ def test_sniff_reads_the_bytes_not_the_name() -> None:
     assert sniff(b"<!DOCTYPE html><html>") is None
     assert sniff(b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>') is not None
     assert sniff(png(RED, (1, 1))).pixel  # type: ignore[union-attr]
+
+
+def test_thread_total_caps_the_pictures(two_hosts, data_dir: Path, cli,  # type: ignore[no-untyped-def]
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    a, _ = two_hosts
+    first, second = png(RED, (40, 40)), png(BLUE, (40, 40))
+    monkeypatch.setenv("ARCHIVER_PICTURES_MAX_TOTAL", str(len(first) + len(second) - 1))
+    serve_thread(a, post='<img src="/one.png"><img src="/two.png">', comment="")
+    a.route("/one.png", image_reply(first))
+    a.route("/two.png", image_reply(second))
+    result = cli("archive", a.url(THREAD))
+    assert result.code == 0
+    assert f"picture skipped: {a.url('/two.png')}: over the thread's picture total" in result.out
+    assert pictures_table(data_dir)[a.url("/one.png")] == ("ok", None)
