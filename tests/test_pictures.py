@@ -252,3 +252,16 @@ def test_thread_total_caps_the_pictures(two_hosts, data_dir: Path, cli,  # type:
     assert result.code == 0
     assert f"picture skipped: {a.url('/two.png')}: over the thread's picture total" in result.out
     assert pictures_table(data_dir)[a.url("/one.png")] == ("ok", None)
+
+
+def test_a_public_page_leads_to_no_private_picture(data_dir: Path, cli,  # type: ignore[no-untyped-def]
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARCHIVER_PICTURES_ENABLED", "true")
+    monkeypatch.setenv("ARCHIVER_FETCH_PUBLIC_NETWORKS", "127.0.0.2/32")  # stands for the web
+    with FaultServer(host="127.0.0.2") as public, FaultServer() as private:
+        serve_thread(public, post=f'<img src="{private.url("/router.png")}">', comment="")
+        private.route("/router.png", image_reply(png(RED, (8, 8))))
+        result = cli("archive", public.url(THREAD))
+        assert result.code == 0, result.err
+        assert f"picture skipped: {private.url('/router.png')}: refused:" in result.out
+        assert private.requests() == []
