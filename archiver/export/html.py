@@ -76,9 +76,10 @@ def sanitize(fragment: str, base_url: str, shown: Mapping[str, str] | None = Non
     than archiver.adapters.depth.MAX_DEPTH are flattened first, their text kept."""
     if not fragment:
         return ""
+    fragment = cap_depth(fragment)  # html5ever is quadratic in block nesting, as lexbor is
     fragment, marks = pictures.mark(fragment, base_url, shown or {})
     cleaned = nh3.clean(
-        cap_depth(fragment),  # html5ever is quadratic in block nesting, as lexbor is
+        fragment,
         tags=_TAGS,
         clean_content_tags=_CLEAN_CONTENT,
         attributes=_ATTRIBUTES,
