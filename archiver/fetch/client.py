@@ -41,13 +41,7 @@ from archiver.fetch.settings import (
 )
 from archiver.urls import as_sent
 
-__all__ = [
-    "DEFAULT_USER_AGENT",
-    "FetchResult",
-    "FetchSettings",
-    "Fetcher",
-    "decode_body",
-]
+__all__ = ["DEFAULT_USER_AGENT", "FetchResult", "FetchSettings", "Fetcher", "decode_body"]
 
 log = logging.getLogger("archiver.fetch")
 
@@ -161,10 +155,8 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        outer = getattr(self._local, "record_robots", None)
-        outer_max = getattr(self._local, "max_body", None)
-        self._local.record_robots = record_robots
-        self._local.max_body = max_body
+        outer = getattr(self._local, "record_robots", None), getattr(self._local, "max_body", None)
+        self._local.record_robots, self._local.max_body = record_robots, max_body
         try:
             with self._budget(), self.guard.fetch(url):
                 return self._follow(
@@ -175,8 +167,7 @@ class Fetcher:
                     max_redirects=self.settings.max_redirects,
                 )
         finally:
-            self._local.record_robots = outer
-            self._local.max_body = outer_max
+            self._local.record_robots, self._local.max_body = outer
 
     @contextmanager
     def _budget(self) -> Iterator[_Budget]:

@@ -167,8 +167,7 @@ def upsert_thread(session: Session, site: Site, parsed: ParsedThread, now: datet
     if thread is None:  # two writers may meet on a new thread: one row, no duplicate key error
         insert_ignore(session, Thread, dict(
             site_id=site.id or 0, url=parsed.url, first_seen_at=now, title="", author="",
-            date_header="", published_text="", published_precision="time", footer_text="",
-            body_html="", body_text="",
+            date_header="", published_text="", footer_text="", body_html="", body_text="",
             comments_closed=False, status="open", pages=0, complete=True,
         ), "url")
         thread = session.exec(select(Thread).where(Thread.url == parsed.url)).one()
