@@ -207,8 +207,11 @@ def archive(
         def on_page(number: int, page_url: str) -> None:
             progress.update(task, description=f"page {number}: {page_url}")
 
-        report = ThreadArchiver(store, fetcher).archive(url, platform=platform, on_page=on_page)
+        report = ThreadArchiver(store, fetcher, pictures=settings.pictures_for).archive(
+            url, platform=platform, on_page=on_page)
     print(report.summary())
+    for line in report.pictures_failed:  # never fatal: tried again on the next archive
+        print(f"picture skipped: {line}")
     if report.stopped:
         console.print(f"[yellow]warning:[/] {report.stopped}", highlight=False, soft_wrap=True)
     if report.problems:

@@ -32,10 +32,13 @@ class CliResult:
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh ARCHIVER_DATA_DIR (SQLite file inside), no delay between requests."""
+    """A fresh ARCHIVER_DATA_DIR (SQLite file inside), no delay between requests, no pictures
+    (the fixtures' images are not served: their 404s would add requests and WARC records to
+    every count; tests/test_pictures.py turns them on)."""
     folder = tmp_path / "archive"
     monkeypatch.setenv("ARCHIVER_DATA_DIR", str(folder))
     monkeypatch.setenv("ARCHIVER_DELAY", "0")
+    monkeypatch.setenv("ARCHIVER_PICTURES_ENABLED", "false")
     monkeypatch.delenv("ARCHIVER_DATABASE_URL", raising=False)
     monkeypatch.delenv("ARCHIVER_CONFIG", raising=False)
     return folder

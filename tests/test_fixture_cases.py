@@ -25,6 +25,8 @@ THREAD_KEYS = {
     "title": lambda t: t["title"],
     "author": lambda t: t["author"],
     "published_text": lambda t: t["published_text"],
+    "published_at": lambda t: t["published_at"],
+    "published_precision": lambda t: t.get("published_precision"),
     "date_header": lambda t: t["date_header"],
     "footer_text": lambda t: t["footer_text"],
     "comments_closed": lambda t: t["comments_closed"],

@@ -25,6 +25,7 @@ class ParsedComment:
 
 
 KINDS = ("comment", "pingback", "trackback")
+PRECISIONS = ("time", "day")
 
 
 @dataclass(slots=True)
@@ -41,6 +42,9 @@ class ParsedThread:
     published_text: str = ""  # e.g. "June 8, 2018 at 18:39 UTC"
     published_at: datetime | None = None
     permalink: str | None = None
+    # how much of published_at the page showed: "time", or "day" when it showed a date only
+    # (published_at is then that day's midnight UTC: no time of day is claimed)
+    published_precision: str = "time"
 
     @property
     def extras(self) -> dict[str, str]:

@@ -31,6 +31,49 @@ _MONTHS = {m: i for i, m in enumerate(
 _TYPEPAD = re.compile(r"([A-Za-z]{3}) (\d{1,2}) (\d{4}) (\d{1,2}):(\d{2})(?: utc)?", re.IGNORECASE)
 
 
+_DAY_FORMATS = (
+    "%B %d, %Y",  # January 12, 2006 (TypePad's date header)
+    "%b %d, %Y",
+    "%d %B %Y",  # 14 January 2019
+    "%d %b %Y",
+    "%Y-%m-%d",
+    "%B %d %Y",
+    "%b %d %Y",
+)
+_WEEKDAY = re.compile(
+    r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE)  # "Monday, " / "Thu "
+_CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?(?![\w:])", re.IGNORECASE)
+
+
+def parse_day(text: str) -> datetime | None:
+    """The day a date without a time names ("January 12, 2006", "Monday, 14 January 2019"),
+    as midnight UTC, or None. The caller keeps it as a day (precision "day"), never as a time."""
+    cleaned = _SPACES.sub(" ", text.replace("\xa0", " ")).strip().rstrip(".")
+    cleaned = _WEEKDAY.sub("", cleaned)
+    for fmt in _DAY_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def clock_time(text: str) -> tuple[int, int, int] | None:
+    """The first time of day in text ("at 08:15 PM", "18:39"), as (hour, minute, second)."""
+    found = _CLOCK.search(text)
+    if found is None:
+        return None
+    hour, minute, second = int(found[1]), int(found[2]), int(found[3] or 0)
+    half = (found[4] or "").replace(".", "").lower()
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return hour, minute, second
+
+
 def parse_date(text: str) -> datetime | None:
     """The datetime a page's date string names, or None when no known format fits.
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.contract import Found, Request, Response
-from archiver.adapters.dates import parse_date
+from archiver.adapters.dates import clock_time, parse_date, parse_day
 from archiver.adapters.depth import parse_html
 from archiver.adapters.render import render_children
 from archiver.errors import ParseError, UnsupportedSite
@@ -53,6 +54,8 @@ class TypePadThread(ParsedThread):
 _SPACES = re.compile(r"\s+")
 _POSTED_BY = re.compile(r"^\s*Posted by:?\s*", re.IGNORECASE)
 _FOOTER = re.compile(r"^Posted by (?P<author>.+?) on (?P<date>.+?)(?: in .*)?$", re.IGNORECASE)
+# templates that show the day in the date header only: "Posted by b at 08:15 PM in Birds"
+_FOOTER_AT = re.compile(r"^Posted by (?P<author>.+?) at \d", re.IGNORECASE)
 _NEXT_TEXT = re.compile(r"^\s*next\b", re.IGNORECASE)
 
 
@@ -207,6 +210,13 @@ def _parse_thread(tree: LexborHTMLParser, url: str) -> TypePadThread:
     found = _FOOTER.match(footer_text)
     if found:
         author, date_text = found["author"].strip(), found["date"].strip()
+    else:
+        found = _FOOTER_AT.match(footer_text)
+        author = found["author"].strip() if found else ""
+    date_header = _text(tree.css_first("h2.date-header"))
+    published_at, precision = _post_date(date_text, date_header, footer_text)
+    if not date_text and published_at is not None:
+        date_text = date_header  # the date the page shows for the post
     permalink_node = scope.css_first("a.permalink")
     site_header = tree.css_first("#banner-header")
     canonical = _canonical_url(tree, url)
@@ -218,13 +228,36 @@ def _parse_thread(tree: LexborHTMLParser, url: str) -> TypePadThread:
         body_text=body_text,
         site_name=_text(site_header),
         site_tagline=_tagline(tree),
-        date_header=_text(tree.css_first("h2.date-header")),
+        date_header=date_header,
         author=author,
         published_text=date_text,
-        published_at=parse_date(date_text) if date_text else None,
+        published_at=published_at,
+        published_precision=precision,
         permalink=permalink_node.attributes.get("href") if permalink_node is not None else None,
         footer_text=footer_text,
     )
+
+
+def _post_date(
+    date_text: str, date_header: str, footer_text: str
+) -> tuple[datetime | None, str]:
+    """The post's date and its precision: the footer's date and time when it shows them; else
+    the date header's day, with the footer's time of day when it shows one ("Posted at 08:15
+    PM"), or as a day only (precision "day": midnight UTC, no time claimed)."""
+    if date_text:
+        stamp = parse_date(date_text)
+        if stamp is not None:
+            return stamp, "time" if clock_time(date_text) is not None else "day"
+        day = parse_day(date_text)
+        if day is not None:
+            return day, "day"
+    day = parse_day(date_header) if date_header else None
+    if day is None:
+        return None, "time"
+    clock = clock_time(footer_text) if not date_text else None
+    if clock is not None:
+        return day.replace(hour=clock[0], minute=clock[1], second=clock[2]), "time"
+    return day, "day"
 
 
 _UNKNOWN: LexborNode = object()  # type: ignore[assignment]

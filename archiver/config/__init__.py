@@ -21,6 +21,7 @@ from archiver.config.loading import env_name, load_settings, site_env_prefix
 from archiver.config.model import (
     ArchiverConfig,
     DiscoveryConfig,
+    PicturesPolicy,
     Politeness,
     RefreshPolicy,
     ScheduleConfig,
@@ -38,8 +39,8 @@ from archiver.config.types import (
 )
 
 __all__ = [
-    "ArchiverConfig", "DiscoveryConfig", "Politeness", "RefreshPolicy", "ScheduleConfig",
-    "SchedulerSettings", "Settings", "SiteConfig", "check_cron", "check_css_selector",
-    "check_url", "env_name", "format_duration", "load_settings", "parse_duration", "parse_since",
-    "site_env_prefix",
+    "ArchiverConfig", "DiscoveryConfig", "PicturesPolicy", "Politeness", "RefreshPolicy",
+    "ScheduleConfig", "SchedulerSettings", "Settings", "SiteConfig", "check_cron",
+    "check_css_selector", "check_url", "env_name", "format_duration", "load_settings",
+    "parse_duration", "parse_since", "site_env_prefix",
 ]

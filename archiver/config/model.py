@@ -119,6 +119,16 @@ class RefreshPolicy(Table):
         return self
 
 
+class PicturesPolicy(Table):
+    """The images a post or comment shows, fetched after the thread's pages: whether at all,
+    and the limits (bytes). Avatars and tracking pixels are left out unless avatars = true."""
+
+    enabled: bool = True
+    max_size: int = Field(20 * 1024 * 1024, ge=1)  # one image's raw bytes
+    max_total: int = Field(200 * 1024 * 1024, ge=1)  # all of one thread's images together
+    avatars: bool = False  # images in a body that look like avatars (class, host) are fetched
+
+
 class ScheduleConfig(Table):
     """When a site's discovery runs: every `interval` seconds, or on a cron expression."""
 
@@ -173,6 +183,8 @@ class SiteConfig(Table):
     politeness: Politeness = Field(default_factory=Politeness)
     # [refresh] with this site's overrides over it
     refresh: RefreshPolicy = Field(default_factory=RefreshPolicy)
+    # [pictures] with this site's overrides over it ([sites.pictures] enabled = false)
+    pictures: PicturesPolicy = Field(default_factory=PicturesPolicy)
 
     @field_validator("name")
     @classmethod
@@ -230,21 +242,23 @@ class ArchiverConfig(BaseSettings):
     fetch: FetchSection = FetchSection()  # type: ignore[valid-type]
     scheduler: SchedulerSettings = SchedulerSettings()
     refresh: RefreshPolicy = RefreshPolicy()
+    pictures: PicturesPolicy = PicturesPolicy()
     sites: list[SiteConfig] = []
 
     @model_validator(mode="before")
     @classmethod
     def _sites_inherit_refresh(cls, data: Any) -> Any:
-        """A site's [sites.refresh] overrides [refresh] key by key."""
+        """A site's [sites.refresh] overrides [refresh] key by key; [sites.pictures] likewise."""
         if not isinstance(data, dict):
             return data
-        base, sites = data.get("refresh", {}), data.get("sites")
-        if isinstance(base, dict) and isinstance(sites, list):
-            data = {**data, "sites": [
-                {**site, "refresh": {**base, **site.get("refresh", {})}}
-                if isinstance(site, dict) and isinstance(site.get("refresh", {}), dict) else site
-                for site in sites
-            ]}
+        for table in ("refresh", "pictures"):
+            base, sites = data.get(table, {}), data.get("sites")
+            if isinstance(base, dict) and isinstance(sites, list):
+                data = {**data, "sites": [
+                    {**site, table: {**base, **site.get(table, {})}}
+                    if isinstance(site, dict) and isinstance(site.get(table, {}), dict) else site
+                    for site in sites
+                ]}
         return data
 
 
@@ -259,6 +273,7 @@ class Settings:
     refresh: RefreshPolicy = field(default_factory=RefreshPolicy)
     sites: list[SiteConfig] = field(default_factory=list)
     source: str = "defaults"
+    pictures: PicturesPolicy = field(default_factory=PicturesPolicy)
 
     @classmethod
     def from_config(cls, config: ArchiverConfig, source: str) -> Settings:
@@ -276,7 +291,7 @@ class Settings:
             data_dir=Path(config.archive.data_dir),
             database_url=config.archive.database_url.strip(),
             fetch=fetch, scheduler=config.scheduler, refresh=config.refresh,
-            sites=list(config.sites), source=source,
+            sites=list(config.sites), source=source, pictures=config.pictures,
         )
 
     @property
@@ -294,3 +309,8 @@ class Settings:
     def refresh_for(self, url: str) -> RefreshPolicy:
         site = self.site_for_url(url)
         return site.refresh if site is not None else self.refresh
+
+    def pictures_for(self, url: str) -> PicturesPolicy:
+        """The pictures policy of the thread at url: its site's, else [pictures]."""
+        site = self.site_for_url(url)
+        return site.pictures if site is not None else self.pictures

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from archiver import __version__
 from archiver.adapters.depth import cap_depth
-from archiver.export import output
+from archiver.export import output, pictures
 from archiver.export.replies import MAX_INDENT, PING_LABELS, ReplyIndex, is_ping
 from archiver.export.selection import (
     Resolved,
@@ -39,7 +39,7 @@ from archiver.store.models import Comment, CommentVersion, Site, Thread
 
 CSS_NAME = "style.css"
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'none'; font-src 'none'; "
+    "default-src 'none'; style-src 'self'; img-src 'self'; font-src 'none'; "
     "media-src 'none'; frame-src 'none'; object-src 'none'; script-src 'none'; "
     "base-uri 'none'; form-action 'none'"
 )
@@ -55,24 +55,31 @@ _IMG = re.compile(r"<img\b([^>]*)>")
 _ATTR = re.compile(r'([a-z-]+)="([^"]*)"')
 
 
-def _image_placeholder(match: re.Match[str]) -> str:
-    """A remote image becomes a text placeholder naming it: the mirror never loads it."""
+def _image(match: re.Match[str], marks: dict[str, str] | None = None) -> str:
+    """An image whose picture is held becomes an img of its local file (marks: marker URL ->
+    file, export/pictures.py); any other image a text placeholder naming it: the mirror never
+    loads anything from the network."""
     attrs = dict(_ATTR.findall(match.group(1)))
     alt, src = attrs.get("alt", ""), attrs.get("src", "")
+    if marks and src in marks:
+        return f'<img src="{_e(marks[src])}" alt="{alt}">'  # alt: escaped by nh3 already
     label = f"[image: {alt}]" if alt.strip() else "[image]"
     title = f' title="{src}"' if src else ""
     return f'<span class="image"{title}>{label}</span>'
 
 
-def sanitize(fragment: str, base_url: str) -> str:
-    """Archived HTML made inert: no scripts, styles, event handlers, frames, forms or images
-    (each image becomes a placeholder); links kept (relative ones resolved against the page)
+def sanitize(fragment: str, base_url: str, shown: Mapping[str, str] | None = None) -> str:
+    """Archived HTML made inert: no scripts, styles, event handlers, frames or forms; an image
+    is shown from its local file when its picture is held (shown: image URL -> file), else it
+    becomes a placeholder; links kept (relative ones resolved against the page)
     and marked external (rel="external nofollow noopener"). Block containers nested deeper
     than archiver.adapters.depth.MAX_DEPTH are flattened first, their text kept."""
     if not fragment:
         return ""
+    fragment = cap_depth(fragment)  # html5ever is quadratic in block nesting, as lexbor is
+    fragment, marks = pictures.mark(fragment, base_url, shown or {})
     cleaned = nh3.clean(
-        cap_depth(fragment),  # html5ever is quadratic in block nesting, as lexbor is
+        fragment,
         tags=_TAGS,
         clean_content_tags=_CLEAN_CONTENT,
         attributes=_ATTRIBUTES,
@@ -81,8 +88,9 @@ def sanitize(fragment: str, base_url: str) -> str:
         url_relative=("rewrite_with_base", base_url),
         strip_comments=True,
     )
-    cleaned = _IMG.sub(_image_placeholder, cleaned)
-    if "<img" in cleaned:  # cannot happen with nh3's serialisation; never let one through
+    cleaned = _IMG.sub(lambda match: _image(match, marks), cleaned)
+    local = sum(cleaned.count(f'<img src="{_e(path)}"') for path in set(marks.values()))
+    if cleaned.count("<img") != local:  # cannot happen with nh3's output; never let one through
         cleaned = nh3.clean(cleaned, tags=_TAGS - {"img"}, attributes=_ATTRIBUTES,
                             link_rel=LINK_REL, url_schemes=URL_SCHEMES)
     return cleaned
@@ -142,7 +150,13 @@ def _time(value: datetime | None, *, day: bool = False) -> str:
 
 
 def _display_date(thread: Thread) -> str:
-    """The post's date as the blog wrote it, else as people read it (HTML)."""
+    """The post's date as the blog wrote it, else as people read it (HTML); in <time> with
+    its machine form when it could be read (a day only when the page showed no time)."""
+    stamp = as_utc(thread.published_at)
+    if thread.published_text and stamp is not None:
+        machine = f"{stamp:%Y-%m-%d}" if thread.published_precision == "day" \
+            else f"{stamp:%Y-%m-%dT%H:%M:%SZ}"
+        return f'<time datetime="{machine}">{_e(thread.published_text)}</time>'
     if thread.published_text:
         return _e(thread.published_text)
     return _time(thread.published_at, day=True)
@@ -168,6 +182,7 @@ class MirrorWriter:
         self.exported_on = datetime.now(UTC)
         self._sites: dict[int, Site] = {}
         self.sources: Sources = {}  # the thread being written: where its comments came from
+        self._shown: dict[str, str] = {}  # the thread's held pictures: URL -> local file
 
     def site(self, site_id: int) -> Site:
         if site_id not in self._sites:
@@ -273,6 +288,8 @@ class MirrorWriter:
                              + ".html")
         site_title = site.title or site.name or site.origin
         current = count_current_comments(self.session, thread.id or 0)
+        self._shown = pictures.write_media(self.session, thread, self.folder,
+                                           self.report.written)
         with output.atomic_text(path, self.report.written) as out:
             _head(out, f"{thread.title or thread.url} | {site_title}", f"../{CSS_NAME}")
             out.write(
@@ -287,7 +304,7 @@ class MirrorWriter:
             )
             out.write(
                 f'<p class="meta byline">{_e(byline)}</p>\n'
-                f'<div class="body">{sanitize(thread.body_html, thread.url)}</div>\n'
+                f'<div class="body">{sanitize(thread.body_html, thread.url, self._shown)}</div>\n'
                 f'<p class="meta">Original: {_ext_link(thread.url, thread.url)}</p>\n'
                 "</article>\n"
             )
@@ -361,7 +378,7 @@ class MirrorWriter:
         else:
             time_tag = _e(comment.published_text) or _time(stamp)
         out.write(
-            f'<div class="body">{sanitize(comment.body_html, base)}</div>\n'
+            f'<div class="body">{sanitize(comment.body_html, base, self._shown)}</div>\n'
             f'<p class="comment-meta">{PING_LABELS.get(comment.kind, "Posted")} '
             f'{"from" if ping else "by"}: <span class="author">{author}</span> | {time_tag}'
             + (f' | <a class="number" href="#{anchor}">{number}</a>' if number is not None
@@ -385,7 +402,8 @@ class MirrorWriter:
                     f'<div class="version"><p class="meta">Version {version.version}, seen '
                     f"{_time(version.first_seen_at)} to {_time(version.replaced_at)}, "
                     f"by {_e(version.author_name)}</p>\n"
-                    f'<div class="body">{sanitize(version.body_html, base)}</div></div>\n'
+                    f'<div class="body">{sanitize(version.body_html, base, self._shown)}'
+                    "</div></div>\n"
                 )
             out.write("</details>\n")
         out.write("</article>\n")

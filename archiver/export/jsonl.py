@@ -61,6 +61,7 @@ def thread_head(session: Session, thread: Thread) -> dict[str, Any]:
         "date_header": thread.date_header,
         "published_text": thread.published_text,
         "published_at": iso(thread.published_at),
+        "published_precision": thread.published_precision if thread.published_at else None,
         "permalink": thread.permalink,
         "footer_text": thread.footer_text,
         "body_html": thread.body_html,

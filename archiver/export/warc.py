@@ -253,6 +253,19 @@ def _normalised(url: str) -> str:
         return url
 
 
+_PAGE_TYPES = ("", "text/html", "application/xhtml+xml")
+
+
+def _is_page(capture: Capture) -> bool:
+    """Whether a replay tool lists the capture as a page: a comment page (it has a number), or
+    an HTML answer; never one of the thread's pictures (an image, or bytes refused as one)."""
+    if capture.page_number is not None:
+        return True
+    ctype = next((str(v) for k, v in capture.response_headers or []
+                  if str(k).lower() == "content-type"), "")
+    return ctype.split(";")[0].strip().lower() in _PAGE_TYPES
+
+
 class _Pages:
     """The pages of one thread a replay tool lists (WACZ pages.jsonl): one per comment page
     however many URLs reached it. The first page is the thread's canonical URL when a response
@@ -351,7 +364,7 @@ class WarcExporter:
         pages = _Pages(thread)
         for capture in iter_thread_captures(self.session, thread.id or 0):
             written = self._pair(capture, originals, latest)
-            if written is not None and capture.status == 200:
+            if written is not None and capture.status == 200 and _is_page(capture):
                 pages.add(capture, written.date)
         if self.on_page is not None:
             for capture, date in pages.chosen():

@@ -41,13 +41,7 @@ from archiver.fetch.settings import (
 )
 from archiver.urls import as_sent
 
-__all__ = [
-    "DEFAULT_USER_AGENT",
-    "FetchResult",
-    "FetchSettings",
-    "Fetcher",
-    "decode_body",
-]
+__all__ = ["DEFAULT_USER_AGENT", "FetchResult", "FetchSettings", "Fetcher", "decode_body"]
 
 log = logging.getLogger("archiver.fetch")
 
@@ -142,11 +136,13 @@ class Fetcher:
         record: Record | None = None,
         record_robots: Record | None = None,
         accept: str | None = None,
+        max_body: int | None = None,
     ) -> FetchResult:
         """GET url, following redirects; every complete exchange goes to record first: the
         page's, its retries' and redirect hops', and one whose body could not be decoded
         (before the error is raised). A robots.txt read on the way goes to record_robots.
         accept: an Accept header in place of the HTML one (a JSON API's request).
+        max_body: a smaller cap on the raw body than the settings' (a picture's size limit).
 
         Returns the final exchange for any non-retryable status (200, 304, 404...). Raises
         RobotsDisallowed, or FetchError when retries run out, the URL's time budget is spent
@@ -159,8 +155,8 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        outer = getattr(self._local, "record_robots", None)
-        self._local.record_robots = record_robots
+        outer = getattr(self._local, "record_robots", None), getattr(self._local, "max_body", None)
+        self._local.record_robots, self._local.max_body = record_robots, max_body
         try:
             with self._budget(), self.guard.fetch(url):
                 return self._follow(
@@ -171,7 +167,7 @@ class Fetcher:
                     max_redirects=self.settings.max_redirects,
                 )
         finally:
-            self._local.record_robots = outer
+            self._local.record_robots, self._local.max_body = outer
 
     @contextmanager
     def _budget(self) -> Iterator[_Budget]:
@@ -378,6 +374,7 @@ class Fetcher:
         """One GET, body streamed raw under the size and time limits (the response's, or what is
         left of the URL's budget if less). Raises Transient."""
         s = self.settings
+        max_body = min(s.max_body, getattr(self._local, "max_body", None) or s.max_body)
         url = as_sent(url)  # the exchange's URL as httpx sends it: no #fragment, http:// not HTTP://
         limit = min(s.total_timeout, max(budget_left, 0.001))
         too_long = (
@@ -394,18 +391,18 @@ class Fetcher:
             with self._client.stream("GET", url, headers=headers) as response:
                 status = response.status_code
                 length = response.headers.get("content-length", "")
-                if length.isdecimal() and (len(length) > 18 or int(length) > s.max_body):
+                if length.isdecimal() and (len(length) > 18 or int(length) > max_body):
                     raise LimitExceeded(
-                        f"{url}: Content-Length {length[:20]} exceeds the {s.max_body} byte limit",
+                        f"{url}: Content-Length {length[:20]} exceeds the {max_body} byte limit",
                         url=url,
                         status=status,
                     )
                 chunks: list[bytes] = []
                 for chunk in response.iter_raw():
                     received += len(chunk)
-                    if received > s.max_body:
+                    if received > max_body:
                         raise LimitExceeded(
-                            f"{url}: body exceeds the {s.max_body} byte limit",
+                            f"{url}: body exceeds the {max_body} byte limit",
                             url=url,
                             status=status,
                         )

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from archiver.adapters import ADAPTERS, adapter_for, adapter_for_url, adapter_named
 from archiver.adapters.contract import HTML, Adapter, Found, Request, Response
+from archiver.config import PicturesPolicy
 from archiver.errors import FetchError, ParseError
 from archiver.fetch import Fetcher, FetchResult
 from archiver.pipeline.merging import (
@@ -27,6 +28,7 @@ from archiver.pipeline.merging import (
     merge_fallback,
     note_http_error,
 )
+from archiver.pipeline.pictures import fetch_pictures
 from archiver.pipeline.reading import Walk, collect_found, read_answer, response_of
 from archiver.pipeline.report import ArchiveReport
 from archiver.store import captures as captures_store
@@ -54,11 +56,16 @@ class ThreadArchiver:
     def __init__(
         self, store: Store, fetcher: Fetcher, *, max_pages: int = 1000,
         adapters: Sequence[Adapter] = ADAPTERS,
+        pictures: Callable[[str], PicturesPolicy] | PicturesPolicy | None = None,
     ) -> None:
+        """pictures: the pictures policy, or a function of the thread's URL giving it (the
+        settings' pictures_for, per site, as the CLI and the scheduler pass); None: no
+        pictures step (the pages alone)."""
         self.store = store
         self.fetcher = fetcher
         self.max_pages = max_pages  # the most requests one read makes
         self.adapters = tuple(adapters)
+        self.pictures = pictures
 
     def archive(
         self,
@@ -105,6 +112,10 @@ class ThreadArchiver:
             queue.extend(self._answer(walk, request, not walk.thread_read))
         complete = not queue and not report.problems and not report.stopped
         finish(walk, len(visited), complete)
+        if walk.thread is not None and self.pictures is not None:  # never fatal
+            policy = self.pictures if isinstance(self.pictures, PicturesPolicy) \
+                else self.pictures(walk.thread.url)
+            fetch_pictures(session, self.fetcher, walk.thread, policy, report, walk.now)
 
     def _detect(self, walk: Walk) -> Callable[[Response], Iterator[Found]]:
         """The callback for a first page whose platform only its markup can tell: it names the

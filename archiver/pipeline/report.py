@@ -27,6 +27,9 @@ class ArchiveReport:
     failed_pages: list[str] = field(default_factory=list)  # pages that could not be fetched
     fallbacks: list[str] = field(default_factory=list)  # optional requests read another way
     stopped: str = ""  # why the read stopped short of its last request (page limit, a loop)
+    pictures: int = 0  # images the post and comments show (pictures.py)
+    pictures_new: int = 0  # fetched in this run
+    pictures_failed: list[str] = field(default_factory=list)  # "URL: why", tried again next run
 
     @property
     def changed(self) -> bool:
@@ -51,6 +54,11 @@ class ArchiveReport:
                          "confirms them")
         if self.closed:
             parts.append("comments closed")
+        if self.pictures:
+            parts.append(f"{self.pictures} picture{'s' * (self.pictures != 1)} "
+                         f"({self.pictures_new} new)")
+        if self.pictures_failed:
+            parts.append(f"{len(self.pictures_failed)} picture(s) skipped")
         if self.failed_pages:
             parts.append(f"{len(self.failed_pages)} page(s) could not be fetched")
         if self.fallbacks:

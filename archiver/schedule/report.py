@@ -14,6 +14,7 @@ from archiver.config import Settings, SiteConfig, format_duration
 from archiver.errors import describe
 from archiver.store import repo, schedule_repo
 from archiver.store.db import Store
+from archiver.store.models import Thread
 from archiver.store.schedule_repo import as_utc
 
 
@@ -79,6 +80,16 @@ def pid_alive(pid: int) -> bool:
 
 def _stamp(when: datetime | None) -> str:
     return f"{when:%Y-%m-%d %H:%M} UTC" if when is not None else "-"
+
+
+def _posted(thread: Thread) -> str:
+    """ " (posted 2006-01-12)", or " (posted 2018-06-08 18:39 UTC)" when the page showed the
+    time too; empty when the post's date is unknown."""
+    when = as_utc(thread.published_at)
+    if when is None:
+        return ""
+    return f" (posted {when:%Y-%m-%d})" if thread.published_precision == "day" \
+        else f" (posted {_stamp(when)})"
 
 
 def _site_line(site: SiteConfig) -> str:
@@ -155,7 +166,7 @@ def status_lines(settings: Settings, now: datetime | None = None) -> list[str]:
                 for thread in upcoming:
                     due = as_utc(thread.next_due_at)
                     mark = "due now" if due is not None and due <= now else _ago(due, now)
-                    lines.append(f"  {_stamp(due)} ({mark})  {thread.url}")
+                    lines.append(f"  {_stamp(due)} ({mark})  {thread.url}{_posted(thread)}")
             errors = schedule_repo.threads_with_errors(session, limit=10)
             bad_new = schedule_repo.queue_errors(session, limit=10)
             if errors or bad_new:

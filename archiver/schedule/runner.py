@@ -115,7 +115,7 @@ class Runner:
         self.fetcher = fetcher
         self.clock = clock
         self.stop = stop or threading.Event()
-        self.archiver = ThreadArchiver(store, fetcher)
+        self.archiver = ThreadArchiver(store, fetcher, pictures=settings.pictures_for)
         self.discoverer = Discoverer(store, fetcher, clock=clock)
         self._summary_lock = threading.Lock()
 

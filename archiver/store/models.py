@@ -37,6 +37,8 @@ class Thread(SQLModel, table=True):
     date_header: str = ""
     published_text: str = ""
     published_at: datetime | None = None
+    # "time", or "day" when the page showed a date only (published_at is its midnight UTC)
+    published_precision: str = Field(default="time", sa_column_kwargs={"server_default": "time"})
     footer_text: str = ""
     permalink: str | None = None
     body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -164,6 +166,27 @@ class Capture(SQLModel, table=True):
     parse_error: str | None = None
     # where the exchange was read from when not the network: "FILE.warc.gz#OFFSET" (an import)
     source: str | None = None
+
+
+class Picture(SQLModel, table=True):
+    """An image the post or a comment shows, for one thread: fetched once (state "ok", its
+    exchange in capture_id), or why it could not be had ("failed", tried again next read)."""
+
+    __table_args__ = (UniqueConstraint("thread_id", "url", name="uq_picture_thread_url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", index=True)
+    url: str  # the candidate fetched (src, or the largest reasonable srcset entry), absolute
+    state: str = "failed"  # ok | failed
+    reason: str | None = None  # why it failed: too large, not an image, HTTP 404, robots.txt...
+    capture_id: int | None = Field(default=None, foreign_key="capture.id")  # the final answer
+    media_type: str = ""  # from the bytes: image/png, image/jpeg...
+    width: int | None = None
+    height: int | None = None
+    size: int = 0  # bytes of the image
+    attempts: int = 0
+    first_seen_at: datetime
+    last_tried_at: datetime | None = None
 
 
 class UrlState(SQLModel, table=True):

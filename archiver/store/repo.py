@@ -183,6 +183,7 @@ def upsert_thread(session: Session, site: Site, parsed: ParsedThread, now: datet
     thread.date_header = extras.get("date_header", "")
     thread.published_text = parsed.published_text
     thread.published_at = parsed.published_at
+    thread.published_precision = parsed.published_precision
     thread.footer_text = extras.get("footer_text", "")
     thread.permalink = parsed.permalink
     thread.body_html = parsed.body_html
