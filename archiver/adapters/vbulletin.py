@@ -104,8 +104,10 @@ def _containers(tree: LexborHTMLParser) -> list[tuple[str, LexborNode]]:
         match = _POST_ID.match(node.id or "")
         if match and node.css_first(f"#post_message_{match[1]}") is not None:
             found.append((match[1], node))
-    seen: set[str] = set()  # an id given twice (a broken page): its first element
-    return [(pid, node) for pid, node in found if not (pid in seen or seen.add(pid))]
+    first: dict[str, LexborNode] = {}  # an id given twice (a broken page): its first element
+    for pid, node in found:
+        first.setdefault(pid, node)
+    return list(first.items())
 
 
 def _body(node: LexborNode, post_id: str) -> LexborNode | None:
