@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from archiver.adapters import adapter_for, adapter_for_url, phpbb, xenforo
+from archiver.adapters import adapter_for, adapter_for_url, phpbb, vbulletin, xenforo
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.contract import Found, Request, Response
 from archiver.devserver import FixtureServer, Route, load_fixture, serve_fixture
@@ -151,7 +151,7 @@ def test_a_thread_not_open_for_replies_has_its_comments_closed() -> None:
 def test_urls_and_markup_name_the_platform() -> None:
     assert adapter_for_url(KATZEN_URL + "page-3") is xenforo
     assert adapter_for_url(VILLAGERS_URL) is xenforo
-    assert adapter_for_url("https://forum.example.org/threads/123-some-slug") is None  # vB
+    assert adapter_for_url("https://forum.example.org/threads/123-some-slug") is vbulletin  # vB
     assert xenforo.start(KATZEN_URL + "page-3#post-6331617").url == KATZEN_URL
     for html in (page(KATZEN), page(VILLAGERS), page(XF1, "page1.html")):
         assert xenforo.matches(html) and not phpbb.matches(html)
