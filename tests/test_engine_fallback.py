@@ -46,13 +46,16 @@ class Blog:
         for href in LINK.findall(response.text):
             yield Request(response.url.split("/blog/")[0] + href, then=self.page)
 
+    needed = False  # the API's answer is needed (a fallback keeps what it can, the read fails)
+
     def page(self, response: Response) -> Iterator[Found]:
         yield ParsedThread(url=response.url.split("/p/")[0], title="Toy post", body_html="x",
                            body_text="x", author="ann")
         api = re.search(r'<link rel="api" href="([^"]+)">', response.text)
         if api and "/p/" not in response.url:
             yield Request(response.url.split("/blog/")[0] + api.group(1), then=self.api,
-                          accept=JSON, fallback=lambda: self.html_comments(response))
+                          accept=JSON, fallback=lambda: self.html_comments(response),
+                          optional=not self.needed)
         else:
             yield from self.html_comments(response)
         yield PageFacts()
@@ -87,8 +90,8 @@ def json_route(data: object, **headers: str) -> Route:
 
 
 def archive(tmp_path: Path, routes: dict[str, Route], path: str = "/blog/1",
-            runs: int = 1) -> tuple[list, Store, list[str]]:
-    blog: Adapter = Blog()
+            runs: int = 1, blog: Adapter | None = None) -> tuple[list, Store, list[str]]:
+    blog = blog or Blog()
     store = Store(default_database_url(tmp_path))
     with FixtureServer(routes) as server, \
             Fetcher(FetchSettings(delay=0, max_attempts=1)) as fetcher:
@@ -183,3 +186,16 @@ def test_a_refresh_answered_304_everywhere_still_follows_the_api(tmp_path: Path)
     assert again.pages_not_modified == 3 and again.complete and not again.problems
     assert (again.new, again.removed, again.comments) == (0, 0, 3)
     assert stored(store) == [("1", "bob", None), ("2", "cy", "1"), ("3", "dee", "2")]
+
+
+def test_a_needed_answer_that_fails_keeps_its_fallback_and_the_read_incomplete(
+    tmp_path: Path
+) -> None:
+    needed = Blog()
+    needed.needed = True
+    reports, store, _ = archive(tmp_path, {
+        "/blog/1": Route(body=html(COMMENTS, [])),
+        "/api/1": Route(body=b"gone", status=404, content_type="text/plain")}, blog=needed)
+    report = reports[0]
+    assert not report.complete and report.failed_pages and "/api/1" in report.failed_pages[0]
+    assert stored(store) == [("1", "bob", None), ("2", "cy", None), ("3", "dee", None)]

@@ -64,6 +64,9 @@ class Request:
     # had or read (a fetch error, HTTP 4xx/5xx, another content type, the callback raising),
     # the engine logs why and takes what fallback() yields instead; the read stays complete
     fallback: Callable[[], Iterable[Found]] | None = None
+    # False: the answer is needed (e.g. a forum's page 1, the post): its fallback keeps what can
+    # be kept, and the read is incomplete all the same (nothing flagged removed)
+    optional: bool = True
 
 
 @runtime_checkable

@@ -6,7 +6,8 @@ page asked for; when it is a later page it asks for page 1 first (so the post is
 comments come in page order: 1, 2, ... last) and carries what the asked page showed to the answer
 of the page before it (the engine reads each URL once per run, so the asked page is not read
 again). When page 1 cannot be had, its ``fallback`` stores the asked page as it is: a thread with
-the title only, its posts, and requests for every other page.
+the title only, its posts, and requests for every other page; the read is incomplete all the same
+(page 1 is needed: ``optional=False``).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def read_seed(parse: Parse, response: Response) -> Iterator[Found]:
         return
     carry = Carry(page=page.number, comments=tuple(page.comments), closed=page.closed)
     yield Request(first, then=partial(read_page, parse, carry=carry),
-                  fallback=partial(_as_it_is, parse, response))
+                  fallback=partial(_as_it_is, parse, response), optional=False)
 
 
 # --- page URLs ---------------------------------------------------------------------------------

@@ -190,10 +190,10 @@ class ThreadArchiver:
                 raise _http_error(result)
             report.failed_pages.append(str(_http_error(result)))
             return onward
-        optional = request.fallback is not None
-        reading = read_answer(walk, request, result, captures[-1], first, optional=optional)
+        has_fallback = request.fallback is not None
+        reading = read_answer(walk, request, result, captures[-1], first, optional=has_fallback)
         if reading is None:
-            if optional:
+            if has_fallback:
                 return self._fall_back(walk, request, captures[-1].parse_error or "", first)
             return onward  # the requests after it are still made, if the way is known
         if first and reading.thread is None:  # it leads to the answer that shows the thread
@@ -208,6 +208,8 @@ class ThreadArchiver:
         assert request.fallback is not None
         log.warning("%s: %s; reading the fallback instead", request.url, why)
         walk.report.fallbacks.append(f"{request.url}: {why}")
+        if not request.optional:  # needed: what the fallback gives is kept, the read incomplete
+            walk.report.failed_pages.append(f"{request.url}: {why}")
         reading = collect_found(request.fallback())
         if reading.thread is None and first:
             if reading.comments:
