@@ -7,6 +7,7 @@ response; what they list goes into the DiscoveredUrl queue, which the scheduler 
 from __future__ import annotations
 
 import calendar
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -18,6 +19,7 @@ import feedparser
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from sqlmodel import Session, select
 
+from archiver.adapters import discourse
 from archiver.adapters.dates import parse_date
 from archiver.config import SiteConfig
 from archiver.errors import ArchiverError, FetchError, ParseError, describe
@@ -181,6 +183,18 @@ def parse_index(
         title = re.sub(r"\s+", " ", node.text(deep=True)).strip()
         found.append(Found(link, title, None, day))
     return found, _next_link(tree, url, next_selector)
+
+
+def _is_json(result: FetchResult) -> bool:
+    return (result.header("content-type") or "").split(";")[0].strip().lower() == (
+        "application/json")
+
+
+def parse_json_index(text: str, url: str) -> tuple[list[Found], str | None]:
+    """The topics of a Discourse listing (``/latest.json``, ``/c/slug/ID.json``) and the URL of
+    its next page. ValueError when the answer is no JSON, ParseError when it lists nothing."""
+    topics, next_url = discourse.topic_list(json.loads(text), url)
+    return [Found(t.url, t.title, t.created_at) for t in topics], next_url
 
 
 def _day_end(node: LexborNode) -> datetime | None:
@@ -357,6 +371,8 @@ class Discoverer:
             def index_parser(page_url: str) -> Callable[[FetchResult], tuple[list[Found],
                                                                              str | None]]:
                 def parse(result: FetchResult) -> tuple[list[Found], str | None]:
+                    if _is_json(result):  # a forum's JSON listing (Discourse's /latest.json)
+                        return parse_json_index(result.text, result.url)
                     return parse_index(
                         result.text, result.url, hosts=hosts | {urlsplit(page_url).netloc.lower()},
                         link_selector=d.link_selector, link_pattern=d.link_pattern,

@@ -365,3 +365,57 @@ def test_a_429_on_a_batch_is_waited_out_and_the_read_complete(tmp_path: Path) ->
     assert ok.at - limited.at >= 30.0
     assert report.complete and report.comments == 20
     store.close()
+
+
+# -- discovery: a forum's /latest.json, page after page --------------------------------------
+
+LATEST = CASES / "sourcecred-latest"
+PAGE_1 = "/latest.json?ascending=false&no_definitions=true&order=activity&page=1"
+
+
+def test_a_listing_names_its_topics_and_its_next_page() -> None:
+    data = json.loads((LATEST / "latest_page0.json").read_bytes())
+    topics, more = discourse.topic_list(data, "https://f.example/forum/latest.json")
+    assert len(topics) == 30
+    assert topics[0].url == "https://f.example/forum/t/welcome-to-discourse/7"
+    assert topics[1].title == "Filler Topic #11"
+    assert topics[1].created_at is not None
+    assert more == "https://f.example" + PAGE_1  # more_topics_url, with .json
+    data = json.loads((LATEST / "latest_page1.json").read_bytes())
+    topics, more = discourse.topic_list(data, "https://f.example" + PAGE_1)
+    assert [t.url for t in topics][3] == "https://f.example/t/big-filler-topic-1/26"
+    assert more is None
+
+
+def test_discovery_walks_a_forum_listing_and_queues_its_topics(tmp_path: Path) -> None:
+    from archiver.config import load_settings
+    from archiver.discovery import Discoverer
+
+    json_type = "application/json; charset=utf-8"
+    routes = {"/latest.json": Route((LATEST / "latest_page0.json").read_bytes(), json_type),
+              PAGE_1: Route((LATEST / "latest_page1.json").read_bytes(), json_type)}
+    with FixtureServer(routes) as server:
+        config = tmp_path / "archiver.toml"
+        config.write_text(f"""
+[archive]
+data_dir = "{tmp_path / 'data'}"
+[fetch]
+delay = 0
+contact = "mailto:tests@example.org"
+[[sites]]
+name = "forum"
+url = "{server.url('/')}"
+platform = "discourse"
+[sites.discovery]
+index = ["{server.url('/latest.json')}"]
+""", encoding="utf-8")
+        settings = load_settings(config, {})
+        store = Store(settings.db_url)
+        with Fetcher(settings.fetch) as fetcher:
+            report = Discoverer(store, fetcher).discover(settings.sites[0])
+        asked = [path for _, path, _ in server.requests if "robots" not in path]
+    assert asked == ["/latest.json", PAGE_1]
+    assert not report.errors and report.pages == 2 and len(report.queued) == 40
+    assert report.queued[0] == server.url("/t/welcome-to-discourse/7")
+    assert server.url("/t/big-filler-topic-1/26") in report.queued
+    store.close()

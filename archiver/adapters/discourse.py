@@ -242,3 +242,43 @@ def read_batch(
     yield PageFacts(number=index + 2, comments_closed=topic.closed)
     if index + 1 < len(topic.batches):
         yield _batch_request(topic, index + 1, known)
+
+
+# -- listings (discovery): /latest.json, /c/slug/ID.json, /top.json ... -------------------------
+
+_LISTING = re.compile(r"^(?P<base>.*?)/(?:latest|top|new|hot|c|tag|tags|categories)(?:[/.?]|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class ListedTopic:
+    """A topic a listing names: its URL, title and when it was created (None: unreadable)."""
+
+    url: str
+    title: str
+    created_at: datetime | None
+
+
+def topic_list(data: Any, url: str) -> tuple[list[ListedTopic], str | None]:  # noqa: ANN401
+    """The topics of a listing answer (``/latest.json``, ``/c/slug/ID.json``...) in its order,
+    and the JSON URL of its next page (its ``more_topics_url`` with ``.json``), if any."""
+    try:
+        listing = data["topic_list"]
+        topics = listing["topics"]
+    except (KeyError, TypeError) as exc:
+        raise ParseError(f"{url}: no topic_list.topics in the answer ({exc!r})") from exc
+    parts = urlsplit(url)
+    found = _LISTING.match(parts.path)
+    base = f"{parts.scheme}://{parts.netloc}{found['base'] if found else ''}"
+    listed = [
+        ListedTopic(f"{base}/t/{topic.get('slug') or 'topic'}/{topic['id']}",
+                    str(topic.get("title") or ""), _when(str(topic.get("created_at") or "")))
+        for topic in topics if isinstance(topic, dict) and isinstance(topic.get("id"), int)
+    ]
+    more = listing.get("more_topics_url") if isinstance(listing, dict) else None
+    if not isinstance(more, str) or not more:
+        return listed, None
+    path, _, query = more.partition("?")
+    if not path.endswith(".json"):
+        path += ".json"
+    absolute = path if "://" in path else f"{parts.scheme}://{parts.netloc}{path}"
+    return listed, absolute + (f"?{query}" if query else "")
