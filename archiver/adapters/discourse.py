@@ -51,18 +51,18 @@ EXAMPLES = (
 )
 SMALL_ACTION = 3  # post_type of "closed", "pinned", "visible" and other small-action notices
 DEFAULT_CHUNK = 20  # posts per request, as Discourse's client asks for them
-_GENERATOR = re.compile(r"<meta[^>]+name=[\"']generator[\"'][^>]+content=[\"']discourse",
-                        re.IGNORECASE)
+# <meta name="generator" content="Discourse 3.2.0 - https://github.com/discourse/discourse ...">
+# (either attribute first), or the setup element every Discourse page carries
+_GENERATOR = re.compile(
+    r"<meta\s[^>]*(?:name=[\"']generator[\"'][^>]*content=[\"']discourse"
+    r"|content=[\"']discourse[^>]*name=[\"']generator[\"'])|id=[\"']data-discourse-setup[\"']",
+    re.IGNORECASE,
+)
 
 
 def matches(html: str, url: str = "") -> bool:
     """Whether the page is a Discourse forum's (its generator meta names Discourse)."""
-    head = html[:16384]
-    if _GENERATOR.search(head):
-        return True
-    low = head.lower()
-    return 'name="generator"' not in low and "discourse" in low and (
-        'content="discourse' in low or "data-discourse-setup" in low)
+    return _GENERATOR.search(html[:65536]) is not None
 
 
 @dataclass(frozen=True, slots=True)
