@@ -419,3 +419,34 @@ index = ["{server.url('/latest.json')}"]
     assert report.queued[0] == server.url("/t/welcome-to-discourse/7")
     assert server.url("/t/big-filler-topic-1/26") in report.queued
     store.close()
+
+
+# -- bad answers -----------------------------------------------------------------------------
+
+
+def test_a_topic_answer_that_is_no_json_is_one_line_and_exit_6(data_dir: Path, cli) -> None:
+    routes = {"/t/a-topic/9.json": Route(b"<!doctype html><p>maintenance", "application/json")}
+    with FixtureServer(routes) as server:
+        result = cli("archive", server.url("/t/a-topic/9"))
+    assert result.code == 6, result.err
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_a_batch_that_cannot_be_read_leaves_the_read_incomplete_and_keeps_the_rest(
+    data_dir: Path, cli
+) -> None:
+    _, routes = load_fixture(T26)
+    routes["/t/26/posts.json?post_ids[]=54"] = Route(b'{"errors": ["nope"]}', "application/json")
+    with FixtureServer(routes) as server:
+        result = cli("archive", server.url("/t/26"))
+    assert result.code == 6, result.err
+    assert "posts.json?post_ids[]=54" in result.err
+    assert [c.number for c in stored_comments(data_dir)] == list(range(2, 21))
+    store = Store(default_database_url(data_dir))
+    with store.session() as session:
+        failed = session.exec(select(Capture).where(Capture.parsed_ok == False)).all()  # noqa: E712
+        thread = session.exec(select(Thread)).one()
+    store.close()
+    assert [c.url for c in failed] == [server.url("/t/26/posts.json?post_ids[]=54")]
+    assert "no post_stream.posts" in (failed[0].parse_error or "")
+    assert not thread.complete
