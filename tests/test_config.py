@@ -155,7 +155,7 @@ def test_full_schema(tmp_path: Path) -> None:
         (
             '[[sites]]\nname = "a"\nurl = "https://a.example/"\nplatform = "wordpress"\n'
             '[sites.discovery]\nfeed = "https://a.example/feed"\n',
-            "sites[0].platform: unknown platform 'wordpress' (known: auto, typepad, ",  # more follow
+            "sites[0].platform: unknown platform 'wordpress' (known: auto, typepad, ",
         ),
         ('[refresh]\nmin_interval = "15 minutes"\n', "refresh.min_interval: must be a duration"),
         ('[refresh]\nmin_interval = "2h"\nmax_interval = "1h"\n',

@@ -8,11 +8,15 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 from warcio.archiveiterator import ArchiveIterator
 
@@ -20,7 +24,7 @@ from archiver.adapters import adapter_for, adapter_for_url, discourse
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.contract import JSON, Found, Request, Response
 from archiver.devserver import FixtureServer, Route, load_fixture
-from archiver.errors import UnsupportedSite
+from archiver.errors import ParseError, UnsupportedSite
 from archiver.fetch import Fetcher, FetchSettings
 from archiver.pipeline import ThreadArchiver
 from archiver.store.db import Store, default_database_url
@@ -450,3 +454,118 @@ def test_a_batch_that_cannot_be_read_leaves_the_read_incomplete_and_keeps_the_re
     assert [c.url for c in failed] == [server.url("/t/26/posts.json?post_ids[]=54")]
     assert "no post_stream.posts" in (failed[0].parse_error or "")
     assert not thread.complete
+
+
+# -- generated: mutated real answers raise nothing but a parse error --------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10**12) | st.text(max_size=20)
+    | st.sampled_from(["2019-07-30T04:03:29.416Z", "0001-01-01T00:00:00+01:00", "<p>x</p>"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=3),
+    max_leaves=8,
+)
+
+
+def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every place inside a JSON value (dict keys, list indexes), the value itself first."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:3]):
+            found += _paths(item, (*path, index))
+    return found
+
+
+# the keys the adapter reads (topic, post, listing): where a mutation is worth making
+READ_KEYS = frozenset(
+    "post_stream stream posts id slug title closed archived chunk_size post_number post_type "
+    "reply_to_post_number username cooked created_at topic_list topics more_topics_url".split())
+
+
+@st.composite
+def mutated(draw: st.DrawFn, data: object) -> object:
+    """A real answer with a few of the places the adapter reads replaced by other JSON or
+    dropped."""
+    data = copy.deepcopy(data)
+    for _ in range(draw(st.integers(1, 3))):
+        places = [p for p in _paths(data) if p and (isinstance(p[-1], int) or p[-1] in READ_KEYS)]
+        path = draw(st.sampled_from(places)) if places else ()
+        if not path:
+            return draw(JSON_VALUES)
+        parent = data
+        for step in path[:-1]:
+            parent = parent[step]  # type: ignore[index]
+        if isinstance(parent, dict) and draw(st.booleans()):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = draw(JSON_VALUES)  # type: ignore[index]
+    return data
+
+
+def _small(name: Path) -> object:
+    data = json.loads(name.read_bytes())
+    data.pop("suggested_topics", None)  # not read; keeps the examples small
+    if "post_stream" in data:
+        data["post_stream"]["posts"] = data["post_stream"]["posts"][:4]
+    return data
+
+
+FUZZ = settings(max_examples=int(os.environ.get("ARCHIVER_FUZZ_EXAMPLES", "150")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+TOPICS = [_small(URHO / "about-all-the-drama-around-here.5371.json"), _small(T26 / "t_26.json")]
+
+
+def _read_all(found: Iterator[Found]) -> None:
+    for item in found:
+        assert isinstance(item, ParsedThread | ParsedComment | PageFacts | Request)
+        if isinstance(item, ParsedComment):
+            assert isinstance(item.source_id, str) and isinstance(item.depth, int)
+            assert isinstance(item.body_text, str) and isinstance(item.author_name, str)
+        if isinstance(item, Request):
+            _read_all(item.then(answer(item.url, json.dumps(TOPICS[0]).encode())))
+
+
+def _with(data: object, path: tuple[object, ...], value: object) -> object:
+    data = copy.deepcopy(data)
+    parent = data
+    for step in path[:-1]:
+        parent = parent[step]  # type: ignore[index]
+    parent[path[-1]] = value  # type: ignore[index]
+    return data
+
+
+@FUZZ
+@given(data=st.sampled_from(TOPICS).flatmap(mutated))
+# found by the generated examples (ARCHIVER_FUZZ_EXAMPLES=3000), kept: a date at the edge of
+# time (astimezone overflows) and a stream that is no list
+@example(data=_with(TOPICS[0], ("post_stream", "posts", 1, "created_at"),
+                    "0001-01-01T00:00:00+01:00"))
+@example(data=_with(TOPICS[1], ("post_stream", "stream"), 7))
+def test_mutated_topic_answers_raise_only_parse_errors(data: object) -> None:
+    text = json.dumps(data).encode()
+    for callback, url in ((discourse.read_topic, "https://f.example/t/s/5.json"),
+                          (partial(discourse.read_batch, TOPIC_2, 0, {}),
+                           "https://f.example/t/5/posts.json?post_ids[]=1")):
+        try:
+            _read_all(callback(answer(url, text)))
+        except ParseError as exc:
+            assert str(exc)
+
+
+@FUZZ
+@given(data=mutated(json.loads((LATEST / "latest_page1.json").read_bytes())))
+def test_mutated_listings_raise_only_parse_errors(data: object) -> None:
+    try:
+        topics, more = discourse.topic_list(data, "https://f.example/latest.json")
+    except ParseError as exc:
+        assert str(exc)
+        return
+    assert all(isinstance(t.url, str) and isinstance(t.title, str) for t in topics)
+    assert more is None or isinstance(more, str)
+
+
+TOPIC_2 = discourse.Topic(base="https://f.example", topic_id=5, slug="s", title="t",
+                          closed=False, batches=((1,), (2,)))

@@ -27,7 +27,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.contract import JSON, Found, Request, Response
 from archiver.adapters.render import html_to_text
 from archiver.errors import ParseError, UnsupportedSite
@@ -137,7 +137,7 @@ def _topic(data: Any, url: str, loaded: set[int]) -> Topic:  # noqa: ANN401 - JS
     if path is None or not isinstance(data, dict) or not isinstance(data.get("id"), int):
         raise ParseError(f"{url}: not a Discourse topic answer")
     stream = data["post_stream"].get("stream") or []
-    if not all(isinstance(post_id, int) for post_id in stream):
+    if not isinstance(stream, list) or not all(isinstance(post_id, int) for post_id in stream):
         raise ParseError(f"{url}: post_stream.stream holds something other than post ids")
     chunk = data.get("chunk_size")
     size = chunk if isinstance(chunk, int) and chunk > 0 else DEFAULT_CHUNK
@@ -153,7 +153,7 @@ def _topic(data: Any, url: str, loaded: set[int]) -> Topic:  # noqa: ANN401 - JS
 def _when(text: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # no ISO date, or one at the edge of time
         return None
 
 
@@ -207,7 +207,8 @@ def read_topic(response: Response) -> Iterator[Found]:
     first = _first_post(posts)
     if first is None:  # a view from a later post (/t/ID/N.json): read every post by batches
         posts = []
-    topic = _topic(data, response.url, {post["id"] for post in posts if "id" in post})
+    topic = _topic(data, response.url,
+                   {post["id"] for post in posts if isinstance(post.get("id"), int)})
     depths: dict[int, int] = {}
     if first is not None:
         yield _thread(topic, first)
@@ -215,6 +216,24 @@ def read_topic(response: Response) -> Iterator[Found]:
     yield PageFacts(number=1, comments_closed=topic.closed)
     if topic.batches:
         yield _batch_request(topic, 0, depths)
+
+
+def parse_page(text: str, url: str) -> ParsedPage:
+    """Read one topic answer (its JSON text, url the JSON's): the thread, the posts loaded with
+    it and the first batch's URL. ParseError when it is no topic JSON or lacks the first post."""
+    try:
+        found = list(read_topic(Response(url=url, status=200, headers=(), content=b"",
+                                         text=text)))
+    except ValueError as exc:  # json's JSONDecodeError
+        raise ParseError(f"{url}: not a JSON answer ({exc})") from exc
+    thread = next((item for item in found if isinstance(item, ParsedThread)), None)
+    if thread is None:
+        raise ParseError(f"{url}: the topic answer does not hold its first post")
+    facts = next(item for item in found if isinstance(item, PageFacts))
+    follow = [item.url for item in found if isinstance(item, Request)]
+    return ParsedPage(thread=thread, comments=[c for c in found if isinstance(c, ParsedComment)],
+                      comments_closed=facts.comments_closed,
+                      next_page_url=follow[0] if follow else None, page_number=facts.number)
 
 
 def _batch_request(topic: Topic, index: int, depths: Mapping[int, int]) -> Request:
@@ -266,6 +285,8 @@ def topic_list(data: Any, url: str) -> tuple[list[ListedTopic], str | None]:  # 
         topics = listing["topics"]
     except (KeyError, TypeError) as exc:
         raise ParseError(f"{url}: no topic_list.topics in the answer ({exc!r})") from exc
+    if not isinstance(topics, list):
+        raise ParseError(f"{url}: topic_list.topics is not a list")
     parts = urlsplit(url)
     found = _LISTING.match(parts.path)
     base = f"{parts.scheme}://{parts.netloc}{found['base'] if found else ''}"
@@ -274,7 +295,7 @@ def topic_list(data: Any, url: str) -> tuple[list[ListedTopic], str | None]:  # 
                     str(topic.get("title") or ""), _when(str(topic.get("created_at") or "")))
         for topic in topics if isinstance(topic, dict) and isinstance(topic.get("id"), int)
     ]
-    more = listing.get("more_topics_url") if isinstance(listing, dict) else None
+    more = listing.get("more_topics_url")
     if not isinstance(more, str) or not more:
         return listed, None
     path, _, query = more.partition("?")
