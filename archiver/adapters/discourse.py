@@ -15,6 +15,8 @@ it (the batches are asked for one after another, in stream order); a parent not 
 moved, or on a batch that failed) counts as a top-level post. Gaps in the post numbers are
 deleted posts: nothing stands in for them. Small-action posts (``post_type`` 3: "closed",
 "pinned", ...) are no comments. A closed or archived topic is a closed thread.
+
+``topic_list`` reads a forum's listings (``/latest.json``, ``/c/slug/ID.json``) for discovery.
 """
 
 from __future__ import annotations
