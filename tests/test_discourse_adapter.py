@@ -327,6 +327,9 @@ def test_a_refresh_reads_only_the_changed_batches_and_flags_a_deleted_post(
         second = archiver.archive(url)
         log = [(path, "If-None-Match" in headers) for _, path, headers in server.requests
                if "robots" not in path]
+        server.requests.clear()
+        third = archiver.archive(url)  # nothing changed since: every answer 304, none parsed
+        again = [path for _, path, _ in server.requests if "robots" not in path]
     batches = list(topic_state(now))
     base = server.base_url
     # batch 1 (posts 21-40) is as it was: asked conditionally, answered 304, not parsed;
@@ -335,6 +338,10 @@ def test_a_refresh_reads_only_the_changed_batches_and_flags_a_deleted_post(
     assert log[1] == (batches[1], True)
     assert second.complete and second.pages_not_modified == 1
     assert (second.new, second.removed) == (76 - 60, 1)
+    # the third read follows the batches through the stored answers (304 has no body)
+    assert again == batches and third.pages_not_modified == len(batches)
+    assert third.complete and (third.new, third.edited, third.removed) == (0, 0, 0)
+    assert second.comments == third.comments == 76 - 3  # less the op, 51 (small action), 62
     with store.session() as session:
         thread = session.exec(select(Thread)).one()
         parsed = session.exec(select(Capture.url).where(
