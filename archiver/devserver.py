@@ -1,8 +1,7 @@
 """A small HTTP server on 127.0.0.1 that serves a saved site (fixtures) as if it were live.
 
 A fixture folder has a ``routes.json``: ``{"origin": "https://…", "routes": {"/path": "file"}}``
-(a route may carry a query string: ``/post.html?page=2``; a ``.json`` file is served as
-``application/json``, every other file as an HTML page).
+(a route may carry a query string: ``/post.html?page=2``).
 Every occurrence of the origin in a served file is rewritten to the server's own address, so
 links and pagination lead back to it. Used by the tests and by ``archiver demo``.
 """
