@@ -248,7 +248,8 @@ def test_iso_8859_1_page_exports_as_utf8(data_dir: Path, cli, tmp_path: Path) ->
 
 def test_real_page_34_alone_is_an_incomplete_read(data_dir: Path, cli) -> None:
     """The saved page 34 of 40, served alone: its 20 posts are stored (page 1 is gone, so the
-    page is stored as it is), the 38 other pages are reported, the read is not complete."""
+    page is stored as it is), page 1 and the 38 other pages are reported, the read is not
+    complete."""
     server = serve_fixture(POCKETPC)
     try:
         url = server.url(POCKETPC_URL.removeprefix("https://www.pocketpc.ch"))
@@ -257,8 +258,8 @@ def test_real_page_34_alone_is_an_incomplete_read(data_dir: Path, cli) -> None:
     finally:
         server.stop()
     assert result.code == 3, result.err
-    assert "38 page(s) could not be fetched" in result.out
-    assert re.search(r"incomplete read .*-2\.html: HTTP 404", result.err)
+    assert "39 page(s) could not be fetched" in result.out  # page 1 (the post) and 38 more
+    assert re.search(r"incomplete read .*\.html: HTTP 404.*\(and 38 more pages\)", result.err)
     thread = json.loads(exported.out)
     assert thread["pages"] == 40  # the asked page, page 1 (gone) and the 38 others tried
     assert [c["number"] for c in thread["comments"]] == list(range(661, 681))
