@@ -164,3 +164,30 @@ def test_a_wacz_imports_like_its_warcs(moa_paged, data_dir: Path, cli, tmp_path:
     assert result.code == 0, result.err
     assert "Imported 1 threads (40 comments)" in result.out
     assert comments(tmp_path / "fresh" / "archiver.db") == first
+
+
+def test_a_thread_read_through_an_api_imports_from_its_answers(data_dir: Path, cli,
+                                                               tmp_path: Path,
+                                                               monkeypatch) -> None:
+    """A Discourse topic (the topic's JSON and a batch of posts) exported as WARC and imported
+    into an empty store: the same posts, parents and depths."""
+    from archiver.devserver import serve_fixture
+    from tests.conftest import FIXTURES
+
+    server = serve_fixture(FIXTURES / "discourse" / "criticalfallibilism-t2144")
+    try:
+        url = server.url("/t/kpop-demon-hunters/2144/25")
+        assert cli("archive", url).code == 0
+        assert cli("export", "warc", "--out", str(tmp_path / "topic.warc.gz")).code == 0
+    finally:
+        server.stop()
+    first = comments(data_dir / "archiver.db")
+    monkeypatch.setenv("ARCHIVER_DATA_DIR", str(tmp_path / "fresh"))
+    result = cli("import", str(tmp_path / "topic.warc.gz"))
+    assert result.code == 0, result.err
+    assert "Imported 1 threads" in result.out
+    assert comments(tmp_path / "fresh" / "archiver.db") == first
+    with sqlite3.connect(tmp_path / "fresh" / "archiver.db") as db:
+        parents = db.execute("SELECT COUNT(*) FROM comment WHERE parent_source_id IS NOT NULL"
+                             ).fetchone()[0]
+    assert parents > 0

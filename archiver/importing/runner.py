@@ -71,10 +71,13 @@ def _response(entry: Entry) -> Response:
                     content=loaded.body, text=text)
 
 
-def probe(entry: Entry, adapters: Sequence[Adapter]) -> FoundThread | None:
-    """The thread a captured page shows, if any adapter reads one from it."""
-    if entry.status != 200 or entry.content_type not in ("text/html", "application/xhtml+xml"):
+def probe(entry: Entry, adapters: Sequence[Adapter], index: Index) -> FoundThread | None:
+    """The thread a captured page (or API answer) shows, if any adapter reads one from it."""
+    if entry.status != 200:
         return None
+    html = entry.content_type in ("text/html", "application/xhtml+xml")
+    if not html and adapter_for_url(entry.url, tuple(adapters)) is None:
+        return None  # JSON no adapter claims by its URL
     response = _response(entry)
     if entry.rewritten:
         response = Response(url=response.url, status=response.status, headers=response.headers,
@@ -83,8 +86,12 @@ def probe(entry: Entry, adapters: Sequence[Adapter]) -> FoundThread | None:
         adapter = adapter_for_url(entry.url, tuple(adapters)) or adapter_for(
             response.text, entry.url, tuple(adapters))
         begin = adapter.start(entry.url)
-        if begin.accept != HTML:
-            return None  # read through an API, not this page (not in a crawl's records)
+        if begin.accept != HTML:  # read through an API: its first answer, if the files hold it
+            first = index.lookup(begin.url)
+            if not first:
+                return None
+            entry = first[-1]
+            response = _response(entry)
         thread, page = None, 1
         for found in begin.then(response):
             if isinstance(found, ParsedThread) and thread is None:
@@ -109,7 +116,7 @@ def find_threads(index: Index, adapters: Sequence[Adapter]) -> tuple[list[FoundT
     threads: dict[str, FoundThread] = {}
     not_threads = 0
     for entries in index.entries.values():
-        found = probe(entries[-1], adapters)  # the newest capture tells what the URL is
+        found = probe(entries[-1], adapters, index)  # the newest capture tells what it is
         if found is None:
             not_threads += len(entries)
             continue
