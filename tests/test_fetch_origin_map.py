@@ -19,6 +19,25 @@ def test_a_mapped_origin_is_fetched_from_its_stand_in() -> None:
         asked = [path for _, path, _ in server.requests]
     assert result.status == 200 and result.text == "<p>threadData</p>"
     assert asked == ["/robots.txt", "/embed/comments/?f=shop"]  # its robots.txt too
+    # the answer, and every exchange recorded, is named by the real URL it stands for
+    assert result.url == "https://disqus.com/embed/comments/?f=shop"
+
+
+def test_exchanges_through_a_stand_in_are_stored_under_the_real_urls(
+    data_dir, cli, monkeypatch
+) -> None:
+    from archiver.devserver import load_fixture
+    from tests.conftest import MOA, MOA_PATH
+
+    _origin, routes = load_fixture(MOA / "one-page")
+    with FixtureServer(routes) as server:  # the real page, its links to the real origin intact
+        monkeypatch.setenv("ARCHIVER_FETCH_ORIGIN_MAP",
+                           f"https://www.moonofalabama.org={server.url('').rstrip('/')}")
+        result = cli("archive", "https://www.moonofalabama.org" + MOA_PATH)
+    assert result.code == 0, result.err
+    listed = cli("threads", "--json")
+    assert "https://www.moonofalabama.org" + MOA_PATH in listed.out
+    assert "127.0.0.1" not in listed.out
 
 
 def test_only_the_whole_origin_is_mapped() -> None:

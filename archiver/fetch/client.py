@@ -38,6 +38,8 @@ from archiver.fetch.settings import (
     FetchSettings,
     map_origin,
     parse_origin_map,
+    restore_origin,
+    restoring,
 )
 from archiver.urls import as_sent
 
@@ -148,7 +150,8 @@ class Fetcher:
         RobotsDisallowed, or FetchError when retries run out, the URL's time budget is spent
         or a limit is broken (PrivateAddressRefused: led from a public address to a private one).
         """
-        url = map_origin(url, self.origin_map)
+        url, pairs = map_origin(url, self.origin_map), self.origin_map  # a stand-in's address
+        record, record_robots = restoring(record, pairs), restoring(record_robots, pairs)
         check_url(url)
         headers: dict[str, str] = {"Accept": accept} if accept else {}
         if etag:
@@ -159,13 +162,9 @@ class Fetcher:
         self._local.record_robots, self._local.max_body = record_robots, max_body
         try:
             with self._budget(), self.guard.fetch(url):
-                return self._follow(
-                    url,
-                    headers,
-                    record,
-                    check_robots=self.settings.respect_robots,
-                    max_redirects=self.settings.max_redirects,
-                )
+                return restore_origin(self._follow(
+                    url, headers, record, check_robots=self.settings.respect_robots,
+                    max_redirects=self.settings.max_redirects), pairs)
         finally:
             self._local.record_robots, self._local.max_body = outer
 

@@ -6,11 +6,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from annotated_types import Ge
 
 from archiver import __version__
+
+if TYPE_CHECKING:
+    from archiver.fetch.result import FetchResult
 
 DEFAULT_USER_AGENT = (
     f"archiver/{__version__} (+https://github.com/archiver-project/archiver; archiver@example.org)"
@@ -97,3 +100,30 @@ def map_origin(url: str, pairs: tuple[tuple[str, str], ...]) -> str:
         if url.lower().startswith(source) and url[len(source):len(source) + 1] in ("", "/", "?"):
             return target + url[len(source):]
     return url
+
+
+def restore_origin(result: FetchResult, pairs: tuple[tuple[str, str], ...]) -> FetchResult:
+    """An exchange read from a mapped origin, named by the real URLs it stands for (the store,
+    the adapters and the exports never see the stand-in's address)."""
+    if not pairs:
+        return result
+
+    def real(url: str) -> str:
+        for source, target in pairs:
+            if url.startswith(target) and url[len(target):len(target) + 1] in ("", "/", "?"):
+                return source + url[len(target):]
+        return url
+
+    result.url, result.requested_url = real(result.url), real(result.requested_url)
+    result.redirect_to = real(result.redirect_to) if result.redirect_to else None
+    result.redirects = [real(u) for u in result.redirects]
+    return result
+
+
+def restoring(record: Callable[[FetchResult], None] | None, pairs: tuple[tuple[str, str], ...]
+              ) -> Callable[[FetchResult], None] | None:
+    """A record callback that stores exchanges under their real URLs (restore_origin)."""
+    if record is None or not pairs:
+        return record
+    inner = record
+    return lambda result: inner(restore_origin(result, pairs))
