@@ -76,8 +76,21 @@ def _page_number(url: str) -> int:
 
 
 def start(url: str) -> Request:
-    """The first request: the item page (its first page, or the page the URL names)."""
-    return Request(item_url(url, _page_number(url)), then=read_item)
+    """The first request: the item page (its first page, or the page the URL names). The
+    callbacks are told the origin asked for: a mirror (fetch.origin_map) answers from another
+    address, yet the thread, its links and the Algolia question stay news.ycombinator.com's."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return Request(item_url(url, _page_number(url)),
+                   then=functools.partial(read_item, origin=origin))
+
+
+def _as_asked(response: Response, origin: str | None) -> str:
+    """The answer's URL on the origin that was asked for (see ``start``)."""
+    if not origin:
+        return response.url
+    parts = urlsplit(response.url)
+    return origin + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _text(node: LexborNode | None) -> str:
@@ -317,18 +330,19 @@ def _html_pages(comments: list[ParsedComment], facts: PageFacts,
     yield from comments
     yield facts
     if more is not None:
-        yield Request(more, then=read_more)
+        yield Request(more, then=functools.partial(read_more, origin=_origin(more)))
 
 
-def read_item(response: Response) -> Iterator[Found]:
+def read_item(response: Response, *, origin: str | None = None) -> Iterator[Found]:
     """The item page: the post, then the Algolia tree (on news.ycombinator.com) with this
     page's comments and "More" pages as its fall-back, or those pages straight away."""
+    url = _as_asked(response, origin)
     tree = parse_html(response.text)
-    thread = parse_thread(tree, response.url)
+    thread = parse_thread(tree, url)
     yield thread
-    comments = parse_comments(tree, response.url)
-    facts = PageFacts(number=_page_number(response.url), comments_closed=comments_closed(tree))
-    more = more_url(tree, response.url)
+    comments = parse_comments(tree, url)
+    facts = PageFacts(number=_page_number(url), comments_closed=comments_closed(tree))
+    more = more_url(tree, url)
     if urlsplit(thread.url).hostname == HN_HOST:
         root = item_id(thread.url) or ""
         yield Request(
@@ -340,14 +354,20 @@ def read_item(response: Response) -> Iterator[Found]:
         yield from _html_pages(comments, facts, more)
 
 
-def read_more(response: Response) -> Iterator[Found]:
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def read_more(response: Response, *, origin: str | None = None) -> Iterator[Found]:
     """A "More" page (``item?id=N&p=P``): the post again, its comments, the next page."""
+    url = _as_asked(response, origin)
     tree = parse_html(response.text)
-    yield parse_thread(tree, response.url)
+    yield parse_thread(tree, url)
     yield from _html_pages(
-        parse_comments(tree, response.url),
-        PageFacts(number=_page_number(response.url), comments_closed=comments_closed(tree)),
-        more_url(tree, response.url),
+        parse_comments(tree, url),
+        PageFacts(number=_page_number(url), comments_closed=comments_closed(tree)),
+        more_url(tree, url),
     )
 
 
