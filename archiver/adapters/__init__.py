@@ -6,12 +6,22 @@ tests/test_adapter_contract.py). A new platform is one new module listed in ``AD
 
 from __future__ import annotations
 
-from archiver.adapters import blogger, hackernews, invision, phpbb, smf, typepad, vbulletin, xenforo
+from archiver.adapters import (
+    blogger,
+    hackernews,
+    invision,
+    mastodon,
+    phpbb,
+    smf,
+    typepad,
+    vbulletin,
+    xenforo,
+)
 from archiver.adapters.contract import Adapter
 from archiver.errors import UnsupportedSite
 
 ADAPTERS: tuple[Adapter, ...] = (
-    typepad, hackernews, blogger, phpbb, xenforo, vbulletin, smf, invision,
+    typepad, hackernews, mastodon, blogger, phpbb, xenforo, vbulletin, smf, invision,
 )
 
 
