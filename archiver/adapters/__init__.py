@@ -10,6 +10,7 @@ from archiver.adapters import (
     blogger,
     hackernews,
     invision,
+    lobsters,
     mastodon,
     phpbb,
     smf,
@@ -21,7 +22,7 @@ from archiver.adapters.contract import Adapter
 from archiver.errors import UnsupportedSite
 
 ADAPTERS: tuple[Adapter, ...] = (
-    typepad, hackernews, mastodon, blogger, phpbb, xenforo, vbulletin, smf, invision,
+    typepad, hackernews, lobsters, mastodon, blogger, phpbb, xenforo, vbulletin, smf, invision,
 )
 
 
