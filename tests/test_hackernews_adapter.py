@@ -93,7 +93,10 @@ def test_2015_markup_spacer_width_gives_the_depth_and_the_age_link_the_id():
         ("9682061", None, 0), ("9682147", "9682061", 1), ("9682248", "9682147", 2)]
     assert comments[0].author_name == "glhaynes" and comments[0].published_text == "3 hours ago"
     assert comments[0].body_html.startswith("\n") or "<font" in comments[0].body_html
-    assert "reply" not in comments[0].body_text
+    # lexbor puts the reply link inside span.comment when a <p> is left open in it: kept out
+    leaked = [c.source_id for c in comments if c.body_text.split()[-1:] == ["reply"]
+              or "reply?id=" in c.body_html]
+    assert leaked == []
 
 
 def test_2020_markup_dead_comments_keep_their_mark_and_the_reply_link_stays_out():

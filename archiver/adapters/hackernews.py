@@ -46,6 +46,7 @@ INDENT_PX = 40  # older pages give the depth only as the spacer image's width: 4
 # what HN prints beside a comment it does not show as a live one (in the comhead or the body)
 MARKS = ("[dead]", "[flagged]", "[deleted]")
 _ITEM_ID = re.compile(r"item\?id=(\d+)")
+_YEAR = re.compile(r"\d{4}")
 
 
 def matches(html: str, url: str = "") -> bool:
@@ -98,7 +99,16 @@ def _text(node: LexborNode | None) -> str:
 
 
 def _absolute(base: str, href: str | None) -> str | None:
-    return urljoin(base, href) if href else None
+    """href made absolute; HN's pages all sit at the site's root, so a relative link (the usual
+    ``user?id=x``) is the root plus the link: the same as urljoin, without its cost per row."""
+    if not href:
+        return None
+    if href.startswith(("http://", "https://", "/", "#", "?", ".")) or ":" in href.split("?")[0]:
+        return urljoin(base, href)
+    parts = urlsplit(base)
+    if parts.path.count("/") == 1:  # the page itself is at the root
+        return f"{parts.scheme}://{parts.netloc}/{href}"
+    return urljoin(base, href)
 
 
 def _stamp(node: LexborNode | None) -> tuple[str, datetime | None]:
@@ -125,6 +135,8 @@ def _stamp(node: LexborNode | None) -> tuple[str, datetime | None]:
 def _shown_date(shown: str) -> datetime | None:
     """An absolute date as older pages show it ("on Jan 28, 2009"); "3 hours ago" is none."""
     day = shown.removeprefix("on ").strip()
+    if not _YEAR.search(day):  # "3 hours ago": no date to read (and 16 formats not to try)
+        return None
     try:
         return datetime.strptime(day, "%b %d, %Y").replace(tzinfo=UTC)
     except ValueError:
@@ -290,7 +302,13 @@ def parse_comments(tree: LexborHTMLParser, url: str) -> list[ParsedComment]:
         body = _body_node(row)
         author_name, author_url = _author(comhead, url)
         published_text, published_at = _stamp(age)
-        body_html, body_text = _inner_html(body), render_children(body) if body else ""
+        body_html = _inner_html(body)
+        if body is None:
+            body_text = ""
+        elif body.css_first("div.reply") is None:
+            body_text = render_children(body)
+        else:  # the reply link inside the body (2015-2020 pages, a <p> left open): left out
+            body_text = html_to_text(body_html)
         marks = _marks(comhead, body)
         if marks and not body_text.startswith(marks[0]):
             label = " ".join(marks)
@@ -304,7 +322,7 @@ def parse_comments(tree: LexborHTMLParser, url: str) -> list[ParsedComment]:
             author_url=author_url,
             published_text=published_text,
             published_at=published_at,
-            permalink=urljoin(url, f"item?id={source_id}"),
+            permalink=_absolute(url, f"item?id={source_id}"),
             parent_source_id=parent or None,
             depth=depth,
         ))
