@@ -10,6 +10,7 @@ from archiver.adapters import (
     blogger,
     hackernews,
     invision,
+    lemmy,
     lobsters,
     mastodon,
     phpbb,
@@ -22,7 +23,8 @@ from archiver.adapters.contract import Adapter
 from archiver.errors import UnsupportedSite
 
 ADAPTERS: tuple[Adapter, ...] = (
-    typepad, hackernews, lobsters, mastodon, blogger, phpbb, xenforo, vbulletin, smf, invision,
+    typepad, hackernews, lobsters, mastodon, lemmy, blogger, phpbb, xenforo, vbulletin, smf,
+    invision,
 )
 
 
