@@ -240,3 +240,19 @@ def test_when_algolia_fails_the_html_pages_are_read(data_dir, cli, monkeypatch):
     want = [c.source_id for c in page]
     assert [c["source_id"] for c in comments] == want
     assert {c["source_id"]: c["author_name"] for c in comments}["234549"] == "kf"  # the page's
+
+
+def test_a_refresh_of_an_unchanged_thread_edits_nothing(data_dir, cli):
+    """The date kept is the page's timestamp (span.age's title), not the "4 hours ago" shown,
+    which changes with every visit and would version every comment on every refresh."""
+    html = (NOW / "item.html").read_text(encoding="utf-8")
+    later = html.replace("4 hours ago", "9 hours ago").replace("3 hours ago", "8 hours ago")
+    assert later != html
+    with FixtureServer({"/item?id=48350598": Route(body=html.encode())},
+                       origin="https://news.ycombinator.com") as server:
+        url = server.url("/item?id=48350598")
+        first = cli("archive", url)
+        server.set_page("/item?id=48350598", later)
+        again = cli("archive", url)
+    assert first.code == 0 and "124 new" in first.out, first.out + first.err
+    assert again.code == 0 and "0 new, 0 edited, 0 removed" in again.out, again.out + again.err
