@@ -74,7 +74,7 @@ def start(url: str) -> Request:
 
 def markdown_html(text: str) -> str:
     """Lemmy's Markdown as HTML (raw HTML in it stays text, as Lemmy shows it)."""
-    return _MARKDOWN.render(text or "").strip()
+    return str(_MARKDOWN.render(text or "")).strip()
 
 
 def _utc(when: datetime) -> datetime:
