@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.contract import JSON, Found, Request, Response
 from archiver.adapters.dates import parse_date
 from archiver.adapters.depth import parse_html
@@ -340,6 +340,18 @@ def comments_closed(tree: LexborHTMLParser) -> bool:
     """Whether the item takes no more comments: its page offers no comment form (HN drops it
     once a thread is archived, for everyone, logged in or not)."""
     return tree.css_first('form[action="comment"]') is None
+
+
+def parse_page(html: str, url: str) -> ParsedPage:
+    """Read one item page (the item, its comments, whether it is closed, its "More" page)."""
+    tree = parse_html(html)
+    return ParsedPage(
+        thread=parse_thread(tree, url),
+        comments=parse_comments(tree, url),
+        comments_closed=comments_closed(tree),
+        next_page_url=more_url(tree, url),
+        page_number=_page_number(url),
+    )
 
 
 def _html_pages(comments: list[ParsedComment], facts: PageFacts,
