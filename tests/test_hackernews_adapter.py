@@ -256,3 +256,22 @@ def test_a_refresh_of_an_unchanged_thread_edits_nothing(data_dir, cli):
         again = cli("archive", url)
     assert first.code == 0 and "124 new" in first.out, first.out + first.err
     assert again.code == 0 and "0 new, 0 edited, 0 removed" in again.out, again.out + again.err
+
+
+def test_flagged_and_deleted_comments_are_kept_as_shown():
+    """The 2026 page with one comment's head showing "[flagged]" (as HN prints it beside the
+    age) and another's text emptied to HN's "[deleted]"; both stay, marked."""
+    html = (NOW / "item.html").read_text(encoding="utf-8")
+    flagged = '<span id="unv_48351877"></span>'
+    assert html.count(flagged) == 1
+    html = html.replace(flagged, flagged + " [flagged]")
+    body = re.search(r'(<tr class="athing comtr" id="48352177">.*?<div class="commtext c00">)(.*?)'
+                     r'(</div>)', html, re.S)
+    assert body is not None
+    html = html[:body.start(2)] + "[deleted]" + html[body.end(2):]
+    tree = hn.parse_html(html)
+    comments = {c.source_id: c for c in hn.parse_comments(tree, "http://x/item?id=48350598")}
+    assert len(comments) == 124
+    assert comments["48351877"].body_text.startswith("[flagged]\n\nThis laptop has a 10")
+    assert comments["48352177"].body_text == "[deleted]"
+    assert comments["48352177"].parent_source_id == "48351877"
