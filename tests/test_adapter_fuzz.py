@@ -41,6 +41,8 @@ def feed(adapter: ModuleType, html: str, url: str = URL) -> None:
 
     What parse_page returns must be well formed too (the store relies on its types)."""
     assert isinstance(adapter.matches(html, url), bool)
+    if not hasattr(adapter, "parse_page"):  # reads an API's JSON, no page: matches() only
+        return
     try:
         page = adapter.parse_page(html, url)
     except (ParseError, UnsupportedSite) as exc:

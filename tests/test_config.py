@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from archiver.adapters import ADAPTERS
 from archiver.config import format_duration, load_settings, parse_duration
 from archiver.errors import ConfigError
 from tests.conftest import ROOT, run_cli_subprocess
@@ -155,7 +156,8 @@ def test_full_schema(tmp_path: Path) -> None:
         (
             '[[sites]]\nname = "a"\nurl = "https://a.example/"\nplatform = "wordpress"\n'
             '[sites.discovery]\nfeed = "https://a.example/feed"\n',
-            "sites[0].platform: unknown platform 'wordpress' (known: auto, typepad, ",
+            "sites[0].platform: unknown platform 'wordpress' (known: auto, "
+            + ", ".join(adapter.PLATFORM for adapter in ADAPTERS) + ")",  # every adapter
         ),
         ('[refresh]\nmin_interval = "15 minutes"\n', "refresh.min_interval: must be a duration"),
         ('[refresh]\nmin_interval = "2h"\nmax_interval = "1h"\n',

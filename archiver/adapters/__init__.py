@@ -9,7 +9,11 @@ from __future__ import annotations
 from archiver.adapters import (
     blogger,
     discourse,
+    hackernews,
     invision,
+    lemmy,
+    lobsters,
+    mastodon,
     phpbb,
     smf,
     typepad,
@@ -20,7 +24,9 @@ from archiver.adapters.contract import Adapter
 from archiver.errors import UnsupportedSite
 
 ADAPTERS: tuple[Adapter, ...] = (
-    typepad, blogger, phpbb, xenforo, vbulletin, smf, invision, discourse)
+    typepad, hackernews, lobsters, mastodon, lemmy, blogger, phpbb, xenforo, vbulletin, smf,
+    invision, discourse,
+)
 
 
 def _known(adapters: tuple[Adapter, ...]) -> str:
