@@ -1,0 +1,553 @@
+"""WordPress (self-hosted and WordPress.com): the post and its comments from the HTML of any
+theme, or from the site's REST API when the page offers it, with the HTML as the fallback.
+
+HTML: a comment is the element ``wp_list_comments`` marks with ``comment``/``pingback``/
+``trackback`` and ``depth-N`` (an ``li`` or a ``div``, any theme, classic or HTML5 markup);
+wpDiscuz's ``div.wc-comment#wc-comm-ID_PARENT`` (and its later ``wpd-comm-``) too. Replies are
+read from the nesting (``ol.children``, nested divs). Every comment page linked from any page
+(``/comment-page-N/``, ``?cpage=N``, Older/Newer) is asked for; the engine skips pages read.
+
+REST (``link rel="https://api.w.org/"`` and a post id): the first page yields the thread, its
+pings and a request for ``/wp/v2/comments``; its fallback is the HTML reading of that page. The
+API's comments replace the HTML's, but every HTML comment page is still read, once the API has
+answered: it is kept as a capture (the page as readers saw it) and gives the pings, which
+WordPress never lists to an anonymous reader. Comments are yielded only by one of the two paths.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from archiver.adapters import wordpress_rest as rest
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
+from archiver.adapters.contract import JSON, Found, Request, Response
+from archiver.adapters.dates import parse_date
+from archiver.adapters.depth import parse_html
+from archiver.adapters.render import render_children
+from archiver.errors import ParseError
+from archiver.urls import normalise_url
+
+PLATFORM = "wordpress"
+# WordPress.com blogs (self-hosted sites are found by their markup, ``matches``)
+URL_PATTERNS = (
+    re.compile(r"^https?://[a-z0-9-]+\.wordpress\.com/\d{4}/\d{2}/\d{2}/[^/?#]+/?"
+               r"(?:comment-page-\d+/?)?(?:[?#].*)?$", re.IGNORECASE),
+)
+EXAMPLES = (
+    "https://gormulus.wordpress.com/2012/12/11/das-wird-man-ja-wohl-noch-sagen-durfen/",
+    "https://someone.wordpress.com/2020/01/02/a-post/comment-page-2/#comments",
+    "http://old.wordpress.com/2008/05/06/post?cpage=1",
+)
+
+_DEPTH = re.compile(r"^depth-(\d{1,4})$")
+_ITEM_ID = re.compile(r"^(?:li-)?comment-(\d+)$")
+_INNER_ID = re.compile(r"^(?:div-)?comment-(\d+)$")
+_WPDISCUZ_ID = re.compile(r"^(?:wc|wpd)-comm-(\d+)_(\d+)$")
+_WPDISCUZ_LEVEL = re.compile(r"^(?:wc_comment_level|wpd_comment_level)-(\d{1,4})$")
+_PAGE_PATH = re.compile(r"/comment-page-(\d{1,6})/?$")
+_POST_ID_CLASS = re.compile(r"^(?:postid|page-id)-(\d+)$")
+_SAYS = re.compile(r"\s+\S+\s?:$")  # "says:", "sagt:", "dit :", ... after the author's name
+_KINDS = ("pingback", "trackback")
+_CLOSED = re.compile(
+    r"comments (?:are|were) closed|kommentare sind (?:geschlossen|deaktiviert)"
+    r"|commentaires sont fermés|los comentarios están cerrados|commenti sono chiusi",
+    re.IGNORECASE)
+_NOTICES = ".no-comments, .nocomments, .comments-closed, .comments-are-closed"
+_FORMS = ('#commentform, form.comment-form, #respond form, form.wc_comm_form, '
+          'form[action*="wp-comments-post"]')
+_NOTICE_MAX_CHARS = 200
+_POST_BODIES = (".entry-content", ".post-content", ".entry-body", ".post-body")
+_AUTHORS = (".comment-author .fn", ".fn", ".comment-author cite", "cite.fn")
+
+
+def _text(node: LexborNode | None) -> str:
+    return "" if node is None else " ".join(node.text(deep=True).split())
+
+
+def _classes(node: LexborNode) -> list[str]:
+    return (node.attributes.get("class") or "").split()
+
+
+def matches(html: str, url: str = "") -> bool:
+    """Whether the page is WordPress's: its generator, its wp-content/wp-includes assets, or its
+    REST API link."""
+    head = html[:65536].lower()
+    return ('content="wordpress' in head or "/wp-content/" in head or "/wp-includes/" in head
+            or "api.w.org" in head or "/wp-content/" in html or "/wp-includes/" in html)
+
+
+def start(url: str) -> Request:
+    """The first request: the page asked for, read with the API when it offers one."""
+    return Request(url, then=read_page)
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Page:
+    """What one HTML page of a post shows."""
+
+    thread: ParsedThread
+    comments: list[ParsedComment]
+    number: int
+    closed: bool
+    links: list[str]  # the other comment pages it links to, in page order
+    api: str | None = None  # the REST API's root
+    post_id: str | None = None
+
+    @property
+    def pings(self) -> list[ParsedComment]:
+        return [c for c in self.comments if c.kind != "comment"]
+
+    @property
+    def replies(self) -> list[ParsedComment]:
+        return [c for c in self.comments if c.kind == "comment"]
+
+
+def _resolve(base: str, href: str) -> str | None:
+    try:
+        joined = urljoin(base, href.strip())
+        urlsplit(joined)
+    except ValueError:
+        return None
+    return joined
+
+
+def _post_url(url: str) -> str:
+    """The post's URL behind one of its comment pages: ``/comment-page-N/`` and ``cpage``
+    dropped, the fragment too (``/post/comment-page-2/`` -> ``/post/``, ``/post.html/comment-
+    page-2`` -> ``/post.html``)."""
+    parts = urlsplit(urldefrag(url)[0])
+    path = parts.path
+    found = _PAGE_PATH.search(path)
+    if found:
+        path = path[:found.start()]
+        path = path if "." in path.rsplit("/", 1)[-1] else path + "/"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if k != "cpage"])
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def _page_number_of(url: str) -> int | None:
+    parts = urlsplit(url)
+    found = _PAGE_PATH.search(parts.path)
+    if found:
+        return int(found[1])
+    for key, value in parse_qsl(parts.query):
+        if key == "cpage" and value.isdecimal() and len(value) <= 6:
+            return int(value)
+    return None
+
+
+def _meta(tree: LexborHTMLParser, selector: str, attr: str = "content") -> str:
+    node = tree.css_first(selector)
+    return " ".join((node.attributes.get(attr) or "").split()) if node is not None else ""
+
+
+def _site(tree: LexborHTMLParser, url: str) -> tuple[str, str]:
+    """The site's name and base URL (the site title's home link when it is on this host)."""
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}/"
+    home = tree.css_first('a[rel="home"], .site-title a')
+    if home is not None:
+        target = _resolve(url, home.attributes.get("href") or "")
+        if target and urlsplit(target).netloc.lower() == parts.netloc.lower():
+            base = urldefrag(target)[0]
+    name = _meta(tree, 'meta[property="og:site_name"]') or _text(tree.css_first(".site-title"))
+    if not name:
+        title = _text(tree.css_first("title"))
+        name = re.split(r"\s+[|\u2013\u2014-]\s+", title)[-1] if title else ""
+    return name, base
+
+
+def _thread(tree: LexborHTMLParser, url: str) -> ParsedThread:
+    canonical = _meta(tree, 'link[rel="canonical"]', "href") or _meta(
+        tree, 'meta[property="og:url"]')
+    target = _resolve(url, canonical) if canonical else None
+    thread_url = _post_url(target or url)
+    comments = tree.css_first("#comments")
+    body = next((n for selector in _POST_BODIES for n in tree.css(selector)
+                 if comments is None or not _inside(n, comments)), None)
+    title = _text(tree.css_first("h1.entry-title, .entry-title, h1.post-title, .post-title"))
+    title = title or _meta(tree, 'meta[property="og:title"]') or _text(tree.css_first("title"))
+    author = _text(tree.css_first(
+        'a[rel="author"], .entry-meta .author .fn, .byline .author, .author.vcard .fn,'
+        " .entry-author-name, .entry-author-text a"
+    )) or _meta(tree, 'meta[name="author"]')
+    date_node = tree.css_first("time.entry-date, time.published, .entry-meta time[datetime]")
+    published_text = _text(date_node)
+    stamp = (date_node.attributes.get("datetime") if date_node is not None else None) or _meta(
+        tree, 'meta[property="article:published_time"]')
+    published_text = published_text or stamp
+    name, site_url = _site(tree, url)
+    return ParsedThread(
+        url=thread_url, title=title,
+        body_html=(body.inner_html or "") if body is not None else "",
+        body_text=render_children(body) if body is not None else "",
+        site_name=name, site_url=site_url, author=author,
+        published_text=published_text,
+        published_at=_iso(stamp) if stamp else parse_date(published_text),
+        permalink=thread_url,
+    )
+
+
+def _inside(node: LexborNode, container: LexborNode) -> bool:
+    parent: LexborNode | None = node
+    while parent is not None:
+        if parent.mem_id == container.mem_id:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _iso(stamp: str) -> datetime | None:
+    """An ISO 8601 date (``time[datetime]``, ``article:published_time``) in UTC."""
+    try:
+        when = datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return parse_date(stamp)
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+# --- comments: wp_list_comments markup ---------------------------------------------------------
+
+def _items(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The comment elements of wp_list_comments (class comment/pingback/trackback and depth-N),
+    in page order; for a theme without depth classes, the ``li``/``div`` with a comment id."""
+    found = []
+    for node in tree.css('[class*="depth-"]'):
+        classes = _classes(node)
+        if any(_DEPTH.match(c) for c in classes) and (
+                "comment" in classes or "pingback" in classes or "trackback" in classes):
+            found.append(node)
+    if found:
+        return found
+    return [n for n in tree.css('li[id^="comment-"], li[id^="li-comment-"], '
+                                'div.comment[id^="comment-"]') if _ITEM_ID.match(n.id or "")]
+
+
+def _owner(node: LexborNode, items: dict[int, str]) -> int | None:
+    """The mem_id of the comment element the node belongs to (its nearest one above)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in items:
+            return parent.mem_id
+        parent = parent.parent
+    return None
+
+
+def _own(item: LexborNode, selector: str, items: dict[int, str]) -> LexborNode | None:
+    """The first node matching selector that belongs to this comment, not to a reply in it."""
+    for node in item.css(selector):
+        if _owner(node, items) == item.mem_id:
+            return node
+    return None
+
+
+def _source_id(item: LexborNode) -> str | None:
+    found = _ITEM_ID.match(item.id or "")
+    if found:
+        return found[1]
+    for node in item.css('[id^="comment-"], [id^="div-comment-"]'):
+        inner = _INNER_ID.match(node.id or "")
+        if inner:
+            return inner[1]
+    link = item.css_first("[data-commentid]")
+    value = (link.attributes.get("data-commentid") or "") if link is not None else ""
+    return value if value.isdecimal() else None
+
+
+def _author(item: LexborNode, items: dict[int, str], url: str) -> tuple[str, str | None]:
+    node = next((n for selector in _AUTHORS if (n := _own(item, selector, items))), None)
+    if node is None:
+        block = _own(item, ".comment-author", items)
+        if block is None:
+            return "", None
+        says = block.css_first(".says")
+        name = _text(block)
+        if says is not None and name.endswith(_text(says)):
+            name = name[: len(name) - len(_text(says))].strip()
+        node, name = block, _SAYS.sub("", name).strip()
+    else:
+        name = _text(node)
+    link = node if node.tag == "a" else node.css_first("a[href]")
+    href = (link.attributes.get("href") or "") if link is not None else ""
+    return name, (_resolve(url, href) if href else None)
+
+
+def _date(item: LexborNode, items: dict[int, str], url: str) -> tuple[str, datetime | None,
+                                                                      str | None]:
+    """(the date as shown, in UTC, the comment's permalink)."""
+    time = _own(item, "time[datetime]", items)
+    link = _own(item, '.comment-meta a[href*="#comment-"], .commentmetadata a[href*="#comment-"],'
+                      ' a[href*="#comment-"]', items)
+    permalink = _resolve(url, link.attributes.get("href") or "") if link is not None else None
+    if time is not None:
+        return _text(time), _iso(time.attributes.get("datetime") or ""), permalink
+    shown = _text(link) if link is not None else _text(
+        _own(item, ".comment-meta, .commentmetadata, .comment-date", items))
+    return shown, parse_date(shown) if shown else None, permalink
+
+
+_NOT_BODY = ".comment-author, .comment-meta, .commentmetadata, .reply, .comment-awaiting-moderation"
+
+
+def _body(item: LexborNode, items: dict[int, str], kind: str) -> LexborNode:
+    content = _own(item, ".comment-content, .comment-text, .comment-entry", items)
+    if content is not None:
+        return content
+    body = _own(item, ".comment-body", items) or item
+    if kind == "comment":  # classic markup: the text sits beside the byline in comment-body
+        for node in body.css(_NOT_BODY):
+            if _owner(node, items) == item.mem_id:
+                node.decompose()
+    return body
+
+
+def _list_comments(tree: LexborHTMLParser, url: str) -> list[ParsedComment]:
+    nodes = _items(tree)
+    items = {node.mem_id: _source_id(node) or "" for node in nodes}
+    owners = {node.mem_id: _owner(node, items) for node in nodes}
+    depths: dict[int, int] = {}  # page order: a comment's owner is read before it
+    found = []
+    for node in nodes:
+        source_id = items[node.mem_id]
+        if not source_id:
+            continue
+        classes = _classes(node)
+        kind = next((k for k in _KINDS if k in classes), "comment")
+        parent = None
+        above = owners[node.mem_id]
+        if above is not None:
+            parent = items[above] or None
+            depth = depths.get(above, 0) + 1
+        else:
+            level = next((int(m[1]) for c in classes if (m := _DEPTH.match(c))), 1)
+            depth = max(level - 1, 0)  # a flat theme showing a reply: its depth, no parent
+        depths[node.mem_id] = depth
+        name, author_url = _author(node, items, url)
+        shown, when, permalink = _date(node, items, url)
+        if kind != "comment" and not name:
+            link = _own(node, "a.url, a[href]", items)
+            name = _text(link)
+            author_url = _resolve(url, link.attributes.get("href") or "") if link else None
+        body = _body(node, items, kind)
+        found.append(ParsedComment(
+            source_id=source_id, body_html=(body.inner_html or "").strip(),
+            body_text=render_children(body), author_name=name, author_url=author_url,
+            published_text=shown, published_at=when, permalink=permalink,
+            parent_source_id=parent, depth=depth, kind=kind,
+        ))
+    return found
+
+
+# --- comments: wpDiscuz ------------------------------------------------------------------------
+
+def _wpdiscuz_comments(tree: LexborHTMLParser, url: str) -> list[ParsedComment]:
+    found = []
+    for node in tree.css('div[id^="wc-comm-"], div[id^="wpd-comm-"]'):
+        ids = _WPDISCUZ_ID.match(node.id or "")
+        if ids is None:
+            continue
+        prefix = "wpd" if (node.id or "").startswith("wpd") else "wc"
+        level = next((int(m[1]) for c in _classes(node) if (m := _WPDISCUZ_LEVEL.match(c))), 1)
+        own = next((c for c in _children(node) if f"{prefix}-comment-right" in _classes(c)), node)
+        author = own.css_first(f".{prefix}-comment-author")
+        link = author.css_first("a[href]") if author is not None else None
+        date = own.css_first(f".{prefix}-comment-date")
+        shown = _text(date)
+        body = own.css_first(f".{prefix}-comment-text")
+        anchor = own.css_first("[data-comment-url]")
+        found.append(ParsedComment(
+            source_id=ids[1], body_html=(body.inner_html or "") if body is not None else "",
+            body_text=render_children(body) if body is not None else "",
+            author_name=_text(author),
+            author_url=_resolve(url, link.attributes.get("href") or "") if link else None,
+            published_text=shown,
+            published_at=_iso(date.attributes.get("title") or "") if date is not None and (
+                date.attributes.get("title") or "")[:1].isdigit() else parse_date(shown),
+            permalink=anchor.attributes.get("data-comment-url") if anchor is not None else None,
+            parent_source_id=ids[2] if ids[2] != "0" else None, depth=max(level - 1, 0),
+        ))
+    return found
+
+
+def _children(node: LexborNode) -> Iterator[LexborNode]:
+    child = node.child
+    while child is not None:
+        if child.tag not in ("-text", "-comment"):
+            yield child
+        child = child.next
+
+
+# --- paging, closed, API -----------------------------------------------------------------------
+
+def _page_links(tree: LexborHTMLParser, url: str, thread_url: str) -> list[str]:
+    """Every other comment page of this post the page links to, in page order (normalised)."""
+    here = normalise_url(url)
+    posts = {_post_url(here), _post_url(normalise_url(thread_url))}
+    host = urlsplit(here).netloc
+    found: list[str] = []
+    for link in tree.css('a[href*="comment-page-"], a[href*="cpage="]'):
+        target = _resolve(url, link.attributes.get("href") or "")
+        if target is None or _page_number_of(target) is None or "replytocom" in target:
+            continue
+        try:
+            target = normalise_url(target)
+        except ValueError:
+            continue
+        if (urlsplit(target).netloc == host and _post_url(target) in posts
+                and target != here and target not in found):
+            found.append(target)
+    return found
+
+
+def _current_page(tree: LexborHTMLParser, url: str) -> int:
+    number = _page_number_of(url)
+    if number is not None:
+        return number
+    for node in tree.css('#comments .current, [class*="comment"] .current'):
+        text = _text(node)
+        if text.isdecimal() and len(text) <= 6:
+            return int(text)
+    return 1
+
+
+def _closed(tree: LexborHTMLParser, html: str) -> bool:
+    """Comments are closed when the page shows no comment form and says they are closed."""
+    if tree.css_first(_FORMS) is not None:
+        return False
+    if tree.css_first(_NOTICES) is not None:
+        return True
+    if not _CLOSED.search(html):
+        return False
+    for node in tree.css("p, div, span, em, h3, h4"):
+        text = _text(node)
+        if len(text) <= _NOTICE_MAX_CHARS and _CLOSED.search(text):
+            return True
+    return False
+
+
+def _api(tree: LexborHTMLParser, url: str) -> tuple[str | None, str | None]:
+    """The REST API's root and the post's id, when the page offers both."""
+    href = _meta(tree, 'link[rel="https://api.w.org/"]', "href")
+    root = rest.api_root(href, url) if href else None
+    if root is None:
+        return None, None
+    body = tree.body
+    for name in _classes(body) if body is not None else []:
+        found = _POST_ID_CLASS.match(name)
+        if found:
+            return root, found[1]
+    short = _meta(tree, 'link[rel="shortlink"]', "href")
+    for key, value in parse_qsl(urlsplit(short).query) if short else []:
+        if key in ("p", "page_id") and value.isdecimal():
+            return root, value
+    return root, None
+
+
+def parse_page(html: str, url: str) -> Page:
+    """Read one HTML page of a post (the post page or a comment page)."""
+    tree = parse_html(html)
+    thread = _thread(tree, url)
+    comments = _wpdiscuz_comments(tree, url) or _list_comments(tree, url)
+    api, post_id = _api(tree, url)
+    return Page(thread=thread, comments=comments, number=_current_page(tree, url),
+                closed=_closed(tree, html), links=_page_links(tree, url, thread.url),
+                api=api, post_id=post_id)
+
+
+# --- callbacks ---------------------------------------------------------------------------------
+
+def read_page(response: Response) -> Iterator[Found]:
+    """The first page: read from its HTML, or, when the site offers its REST API, the thread and
+    pings from here and the comments from the API (this page's HTML reading as the fallback)."""
+    page = parse_page(response.text, response.url)
+    if page.api is None or page.post_id is None:
+        yield from _html_items(page)
+        return
+    yield page.thread
+    yield from page.pings
+    yield PageFacts(number=page.number, comments_closed=page.closed)
+    plan = RestPlan(root=page.api, post_id=page.post_id,
+                    shown=frozenset(c.source_id for c in page.replies),
+                    links=tuple(page.links), closed=page.closed,
+                    fallback=partial(_fallback, page))
+    yield Request(rest.comments_url(plan.root, plan.post_id, 1), then=partial(read_rest, plan),
+                  accept=JSON, fallback=plan.fallback)
+
+
+def read_html(response: Response) -> Iterator[Found]:
+    """Any comment page read from its HTML alone (no API, or the API failed)."""
+    yield from _html_items(parse_page(response.text, response.url))
+
+
+def read_capture(response: Response) -> Iterator[Found]:
+    """A comment page once the API gave the comments: kept as a capture; its thread, pings,
+    facts and the further pages it links to."""
+    page = parse_page(response.text, response.url)
+    yield page.thread
+    yield from page.pings
+    yield PageFacts(number=page.number, comments_closed=page.closed)
+    for link in page.links:
+        yield Request(link, then=read_capture)
+
+
+def _html_items(page: Page) -> Iterator[Found]:
+    yield page.thread
+    yield from page.comments
+    yield PageFacts(number=page.number, comments_closed=page.closed)
+    for link in page.links:
+        yield Request(link, then=read_html)
+
+
+def _fallback(page: Page) -> Iterator[Found]:
+    """When the API cannot be read: the first page's comments (its pings were yielded with it)
+    and its comment pages read from their HTML."""
+    yield from page.replies
+    yield PageFacts(number=page.number, comments_closed=page.closed)
+    for link in page.links:
+        yield Request(link, then=read_html)
+
+
+@dataclass(frozen=True, slots=True)
+class RestPlan:
+    """What the API's pages carry from one to the next."""
+
+    root: str
+    post_id: str
+    shown: frozenset[str]  # the comment ids the HTML page shows: the API must give them all
+    links: tuple[str, ...]  # the HTML comment pages, read as captures once the API answered
+    closed: bool
+    fallback: Callable[[], Iterable[Found]]
+    got: tuple[ParsedComment, ...] = field(default=())
+    page: int = 1
+
+
+def read_rest(plan: RestPlan, response: Response) -> Iterator[Found]:
+    """One page of ``/wp/v2/comments``; the last yields every comment read, in thread order.
+    ParseError (the engine then takes the fallback) when the answer is not the API's list or
+    lacks a comment the HTML page shows."""
+    comments = rest.read_comments(response.json(), plan.post_id)
+    got = plan.got + tuple(comments)
+    pages = rest.total_pages(response, len(comments))
+    if (pages is None and comments) or (pages is not None and plan.page < pages):
+        after = replace(plan, got=got, page=plan.page + 1)
+        yield Request(rest.comments_url(plan.root, plan.post_id, after.page),
+                      then=partial(read_rest, after), accept=JSON, fallback=plan.fallback)
+        return
+    missing = plan.shown - {c.source_id for c in got}
+    if missing:
+        raise ParseError(f"the comments API gave {len(got)} comments but lacks {len(missing)}"
+                         f" the page shows (e.g. {min(missing)}): reading the HTML instead")
+    yield from rest.thread_order(got)
+    yield PageFacts(number=plan.page, comments_closed=plan.closed)
+    for link in plan.links:
+        yield Request(link, then=read_capture)
