@@ -179,9 +179,10 @@ def _thread(tree: LexborHTMLParser, url: str) -> ParsedThread:
     title = title or _meta(tree, 'meta[property="og:title"]') or _text(tree.css_first("title"))
     author = _text(tree.css_first(
         'a[rel="author"], .entry-meta .author .fn, .byline .author, .author.vcard .fn,'
-        " .entry-author-name, .entry-author-text a"
+        " .entry-author-name, .entry-author-text a, .post-author a"
     )) or _meta(tree, 'meta[name="author"]')
-    date_node = tree.css_first("time.entry-date, time.published, .entry-meta time[datetime]")
+    date_node = tree.css_first("time.entry-date, time.published, .entry-meta time[datetime],"
+                               " .post-date a, .entry-time")
     published_text = _text(date_node)
     stamp = (date_node.attributes.get("datetime") if date_node is not None else None) or _meta(
         tree, 'meta[property="article:published_time"]')
@@ -389,15 +390,17 @@ def _children(node: LexborNode) -> Iterator[LexborNode]:
 
 # --- paging, closed, API -----------------------------------------------------------------------
 
-def _page_links(tree: LexborHTMLParser, url: str, thread_url: str) -> list[str]:
-    """Every other comment page of this post the page links to, in page order (normalised)."""
+def _page_links(tree: LexborHTMLParser, url: str, thread_url: str, number: int) -> list[str]:
+    """Every other comment page of this post the page links to, in page order (normalised);
+    not this page's own number (the plain post URL shows the newest page: its permalinks name
+    that page)."""
     here = normalise_url(url)
     posts = {_post_url(here), _post_url(normalise_url(thread_url))}
     host = urlsplit(here).netloc
     found: list[str] = []
     for link in tree.css('a[href*="comment-page-"], a[href*="cpage="]'):
         target = _resolve(url, link.attributes.get("href") or "")
-        if target is None or _page_number_of(target) is None or "replytocom" in target:
+        if target is None or _page_number_of(target) in (None, number) or "replytocom" in target:
             continue
         try:
             target = normalise_url(target)
@@ -459,9 +462,9 @@ def parse_page(html: str, url: str) -> Page:
     thread = _thread(tree, url)
     comments = _wpdiscuz_comments(tree, url) or _list_comments(tree, url)
     api, post_id = _api(tree, url)
-    return Page(thread=thread, comments=comments, number=_current_page(tree, url),
-                closed=_closed(tree, html), links=_page_links(tree, url, thread.url),
-                api=api, post_id=post_id)
+    number = _current_page(tree, url)
+    return Page(thread=thread, comments=comments, number=number, closed=_closed(tree, html),
+                links=_page_links(tree, url, thread.url, number), api=api, post_id=post_id)
 
 
 # --- callbacks ---------------------------------------------------------------------------------
