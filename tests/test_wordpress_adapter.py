@@ -187,6 +187,7 @@ def test_wpdiscuz_ids_levels_and_parents() -> None:
     assert (first.source_id, first.author_name, first.published_text) == (
         "52951", "Franzi", "19. Februar 2017 20:00")
     assert first.body_text.startswith("Liebe Kathrin,")
+    assert first.published_at == datetime(2017, 2, 19, 20, 0, tzinfo=UTC)  # German, no zone
     assert first.permalink == BACKEN_URL + "#comment-52951"
     assert not any("Daumen" in c.body_text for c in page.comments)  # the vote footer
 

@@ -194,9 +194,29 @@ def _thread(tree: LexborHTMLParser, url: str) -> ParsedThread:
         body_text=render_children(body) if body is not None else "",
         site_name=name, site_url=site_url, author=author,
         published_text=published_text,
-        published_at=_iso(stamp) if stamp else parse_date(published_text),
+        published_at=_iso(stamp) if stamp else read_date(published_text),
         permalink=thread_url,
     )
+
+
+_GERMAN_MONTHS = {name: number for number, names in enumerate((
+    ("januar", "jänner"), ("februar",), ("märz",), ("april",), ("mai",), ("juni",), ("juli",),
+    ("august",), ("september",), ("oktober",), ("november",), ("dezember",)), 1) for name in names}
+_GERMAN_DATE = re.compile(r"(\d{1,2})\.\s*([a-zä]+)\s+(\d{4})(?:,?\s+(?:um\s+)?(\d{1,2}):(\d{2}))?",
+                          re.IGNORECASE)
+
+
+def read_date(text: str) -> datetime | None:
+    """A date as a page shows it, in UTC when it names no zone (as archiver.adapters.dates):
+    German sites' "19. Februar 2017 20:00" / "11. Dezember 2012 um 11:07" too."""
+    found = _GERMAN_DATE.match(text)
+    if found is not None and found[2].lower() in _GERMAN_MONTHS:
+        try:
+            return datetime(int(found[3]), _GERMAN_MONTHS[found[2].lower()], int(found[1]),
+                            int(found[4] or 0), int(found[5] or 0), tzinfo=UTC)
+        except ValueError:
+            return None
+    return parse_date(text)
 
 
 def _inside(node: LexborNode, container: LexborNode) -> bool:
@@ -213,7 +233,7 @@ def _iso(stamp: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
     except ValueError:
-        return parse_date(stamp)
+        return read_date(stamp)
     return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
@@ -294,7 +314,7 @@ def _date(item: LexborNode, items: dict[int, str], url: str) -> tuple[str, datet
         return _text(time), _iso(time.attributes.get("datetime") or ""), permalink
     shown = _text(link) if link is not None else _text(
         _own(item, ".comment-meta, .commentmetadata, .comment-date", items))
-    return shown, parse_date(shown) if shown else None, permalink
+    return shown, read_date(shown) if shown else None, permalink
 
 
 _NOT_BODY = ".comment-author, .comment-meta, .commentmetadata, .reply, .comment-awaiting-moderation"
@@ -373,7 +393,7 @@ def _wpdiscuz_comments(tree: LexborHTMLParser, url: str) -> list[ParsedComment]:
             author_url=_resolve(url, link.attributes.get("href") or "") if link else None,
             published_text=shown,
             published_at=_iso(date.attributes.get("title") or "") if date is not None and (
-                date.attributes.get("title") or "")[:1].isdigit() else parse_date(shown),
+                date.attributes.get("title") or "")[:1].isdigit() else read_date(shown),
             permalink=anchor.attributes.get("data-comment-url") if anchor is not None else None,
             parent_source_id=ids[2] if ids[2] != "0" else None, depth=max(level - 1, 0),
         ))
