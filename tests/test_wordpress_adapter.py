@@ -262,6 +262,9 @@ def test_matches_wordpress_pages_and_not_others() -> None:
     assert wordpress.matches('<link rel="https://api.w.org/" href="/wp-json/">', "")
     assert wordpress.matches('<meta name="generator" content="WordPress 6.4">', "")
     assert wordpress.matches('<script src="/wp-includes/js/x.js"></script>', "")
+    assert not wordpress.matches(  # an image hosted on a WordPress site does not make one
+        '<html><head><title>x</title></head><body><img src="https://b.example/wp-content/u/a'
+        '.png"></body></html>', "")
     moa = (MOA / "one-page" / MOA_PATH.rsplit("/", 1)[1]).read_text(encoding="utf-8")
     assert not wordpress.matches(moa, "")
     assert adapter_for(moa, "https://x.example/") is typepad  # TypePad stays first

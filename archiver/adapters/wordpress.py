@@ -12,6 +12,11 @@ pings and a request for ``/wp/v2/comments``; its fallback is the HTML reading of
 API's comments replace the HTML's, but every HTML comment page is still read, once the API has
 answered: it is kept as a capture (the page as readers saw it) and gives the pings, which
 WordPress never lists to an anonymous reader. Comments are yielded only by one of the two paths.
+The API must list every comment the first page shows; when it does not, or refuses, or answers
+something that is not its list, the engine takes the fallback (the HTML path) and logs why. The
+API's comments come on its last page, in thread order (oldest first, a reply after what it
+answers); their date as shown is the API's ``date`` (the site's local time, ISO), not the
+theme's wording, so a thread read once each way records that as an edit.
 """
 
 from __future__ import annotations
@@ -19,18 +24,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from functools import partial
-from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.adapters import wordpress_rest as rest
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.contract import JSON, Found, Request, Response
-from archiver.adapters.dates import parse_date
 from archiver.adapters.depth import parse_html
 from archiver.adapters.render import render_children
+from archiver.adapters.wordpress_comments import (
+    classes_of,
+    iso_date,
+    read_comments,
+    read_date,
+    resolve,
+    text_of,
+)
 from archiver.errors import ParseError
 from archiver.urls import normalise_url
 
@@ -46,15 +57,8 @@ EXAMPLES = (
     "http://old.wordpress.com/2008/05/06/post?cpage=1",
 )
 
-_DEPTH = re.compile(r"^depth-(\d{1,4})$")
-_ITEM_ID = re.compile(r"^(?:li-)?comment-(\d+)$")
-_INNER_ID = re.compile(r"^(?:div-)?comment-(\d+)$")
-_WPDISCUZ_ID = re.compile(r"^(?:wc|wpd)-comm-(\d+)_(\d+)$")
-_WPDISCUZ_LEVEL = re.compile(r"^(?:wc_comment_level|wpd_comment_level)-(\d{1,4})$")
 _PAGE_PATH = re.compile(r"/comment-page-(\d{1,6})/?$")
 _POST_ID_CLASS = re.compile(r"^(?:postid|page-id)-(\d+)$")
-_SAYS = re.compile(r"\s+\S+\s?:$")  # "says:", "sagt:", "dit :", ... after the author's name
-_KINDS = ("pingback", "trackback")
 _CLOSED = re.compile(
     r"comments (?:are|were) closed|kommentare sind (?:geschlossen|deaktiviert)"
     r"|commentaires sont fermés|los comentarios están cerrados|commenti sono chiusi",
@@ -64,23 +68,16 @@ _FORMS = ('#commentform, form.comment-form, #respond form, form.wc_comm_form, '
           'form[action*="wp-comments-post"]')
 _NOTICE_MAX_CHARS = 200
 _POST_BODIES = (".entry-content", ".post-content", ".entry-body", ".post-body")
-_AUTHORS = (".comment-author .fn", ".fn", ".comment-author cite", "cite.fn")
-
-
-def _text(node: LexborNode | None) -> str:
-    return "" if node is None else " ".join(node.text(deep=True).split())
-
-
-def _classes(node: LexborNode) -> list[str]:
-    return (node.attributes.get("class") or "").split()
 
 
 def matches(html: str, url: str = "") -> bool:
-    """Whether the page is WordPress's: its generator, its wp-content/wp-includes assets, or its
-    REST API link."""
-    head = html[:65536].lower()
-    return ('content="wordpress' in head or "/wp-content/" in head or "/wp-includes/" in head
-            or "api.w.org" in head or "/wp-content/" in html or "/wp-includes/" in html)
+    """Whether the page is WordPress's, by its head: its generator, its REST API link, or the
+    wp-content/wp-includes assets it loads (a page that merely shows an image hosted on a
+    WordPress site is not claimed: only the head counts)."""
+    end = html.find("</head>")
+    head = html[: end if end >= 0 else 65536].lower()
+    return ('content="wordpress' in head or "api.w.org" in head or "/wp-content/" in head
+            or "/wp-includes/" in head)
 
 
 def start(url: str) -> Request:
@@ -109,15 +106,6 @@ class Page:
     @property
     def replies(self) -> list[ParsedComment]:
         return [c for c in self.comments if c.kind == "comment"]
-
-
-def _resolve(base: str, href: str) -> str | None:
-    try:
-        joined = urljoin(base, href.strip())
-        urlsplit(joined)
-    except ValueError:
-        return None
-    return joined
 
 
 def _post_url(url: str) -> str:
@@ -157,12 +145,12 @@ def _site(tree: LexborHTMLParser, url: str) -> tuple[str, str]:
     base = f"{parts.scheme}://{parts.netloc}/"
     home = tree.css_first('a[rel="home"], .site-title a')
     if home is not None:
-        target = _resolve(url, home.attributes.get("href") or "")
+        target = resolve(url, home.attributes.get("href") or "")
         if target and urlsplit(target).netloc.lower() == parts.netloc.lower():
             base = urldefrag(target)[0]
-    name = _meta(tree, 'meta[property="og:site_name"]') or _text(tree.css_first(".site-title"))
+    name = _meta(tree, 'meta[property="og:site_name"]') or text_of(tree.css_first(".site-title"))
     if not name:
-        title = _text(tree.css_first("title"))
+        title = text_of(tree.css_first("title"))
         name = re.split(r"\s+[|\u2013\u2014-]\s+", title)[-1] if title else ""
     return name, base
 
@@ -170,20 +158,20 @@ def _site(tree: LexborHTMLParser, url: str) -> tuple[str, str]:
 def _thread(tree: LexborHTMLParser, url: str) -> ParsedThread:
     canonical = _meta(tree, 'link[rel="canonical"]', "href") or _meta(
         tree, 'meta[property="og:url"]')
-    target = _resolve(url, canonical) if canonical else None
+    target = resolve(url, canonical) if canonical else None
     thread_url = _post_url(target or url)
     comments = tree.css_first("#comments")
     body = next((n for selector in _POST_BODIES for n in tree.css(selector)
                  if comments is None or not _inside(n, comments)), None)
-    title = _text(tree.css_first("h1.entry-title, .entry-title, h1.post-title, .post-title"))
-    title = title or _meta(tree, 'meta[property="og:title"]') or _text(tree.css_first("title"))
-    author = _text(tree.css_first(
+    title = text_of(tree.css_first("h1.entry-title, .entry-title, h1.post-title, .post-title"))
+    title = title or _meta(tree, 'meta[property="og:title"]') or text_of(tree.css_first("title"))
+    author = text_of(tree.css_first(
         'a[rel="author"], .entry-meta .author .fn, .byline .author, .author.vcard .fn,'
         " .entry-author-name, .entry-author-text a, .post-author a"
     )) or _meta(tree, 'meta[name="author"]')
     date_node = tree.css_first("time.entry-date, time.published, .entry-meta time[datetime],"
                                " .post-date a, .entry-time")
-    published_text = _text(date_node)
+    published_text = text_of(date_node)
     stamp = (date_node.attributes.get("datetime") if date_node is not None else None) or _meta(
         tree, 'meta[property="article:published_time"]')
     published_text = published_text or stamp
@@ -194,29 +182,9 @@ def _thread(tree: LexborHTMLParser, url: str) -> ParsedThread:
         body_text=render_children(body) if body is not None else "",
         site_name=name, site_url=site_url, author=author,
         published_text=published_text,
-        published_at=_iso(stamp) if stamp else read_date(published_text),
+        published_at=iso_date(stamp) if stamp else read_date(published_text),
         permalink=thread_url,
     )
-
-
-_GERMAN_MONTHS = {name: number for number, names in enumerate((
-    ("januar", "jänner"), ("februar",), ("märz",), ("april",), ("mai",), ("juni",), ("juli",),
-    ("august",), ("september",), ("oktober",), ("november",), ("dezember",)), 1) for name in names}
-_GERMAN_DATE = re.compile(r"(\d{1,2})\.\s*([a-zä]+)\s+(\d{4})(?:,?\s+(?:um\s+)?(\d{1,2}):(\d{2}))?",
-                          re.IGNORECASE)
-
-
-def read_date(text: str) -> datetime | None:
-    """A date as a page shows it, in UTC when it names no zone (as archiver.adapters.dates):
-    German sites' "19. Februar 2017 20:00" / "11. Dezember 2012 um 11:07" too."""
-    found = _GERMAN_DATE.match(text)
-    if found is not None and found[2].lower() in _GERMAN_MONTHS:
-        try:
-            return datetime(int(found[3]), _GERMAN_MONTHS[found[2].lower()], int(found[1]),
-                            int(found[4] or 0), int(found[5] or 0), tzinfo=UTC)
-        except ValueError:
-            return None
-    return parse_date(text)
 
 
 def _inside(node: LexborNode, container: LexborNode) -> bool:
@@ -226,186 +194,6 @@ def _inside(node: LexborNode, container: LexborNode) -> bool:
             return True
         parent = parent.parent
     return False
-
-
-def _iso(stamp: str) -> datetime | None:
-    """An ISO 8601 date (``time[datetime]``, ``article:published_time``) in UTC."""
-    try:
-        when = datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return read_date(stamp)
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-# --- comments: wp_list_comments markup ---------------------------------------------------------
-
-def _items(tree: LexborHTMLParser) -> list[LexborNode]:
-    """The comment elements of wp_list_comments (class comment/pingback/trackback and depth-N),
-    in page order; for a theme without depth classes, the ``li``/``div`` with a comment id."""
-    found = []
-    for node in tree.css('[class*="depth-"]'):
-        classes = _classes(node)
-        if any(_DEPTH.match(c) for c in classes) and (
-                "comment" in classes or "pingback" in classes or "trackback" in classes):
-            found.append(node)
-    if found:
-        return found
-    return [n for n in tree.css('li[id^="comment-"], li[id^="li-comment-"], '
-                                'div.comment[id^="comment-"]') if _ITEM_ID.match(n.id or "")]
-
-
-def _owner(node: LexborNode, items: dict[int, str]) -> int | None:
-    """The mem_id of the comment element the node belongs to (its nearest one above)."""
-    parent = node.parent
-    while parent is not None:
-        if parent.mem_id in items:
-            return parent.mem_id
-        parent = parent.parent
-    return None
-
-
-def _own(item: LexborNode, selector: str, items: dict[int, str]) -> LexborNode | None:
-    """The first node matching selector that belongs to this comment, not to a reply in it."""
-    for node in item.css(selector):
-        if _owner(node, items) == item.mem_id:
-            return node
-    return None
-
-
-def _source_id(item: LexborNode) -> str | None:
-    found = _ITEM_ID.match(item.id or "")
-    if found:
-        return found[1]
-    for node in item.css('[id^="comment-"], [id^="div-comment-"]'):
-        inner = _INNER_ID.match(node.id or "")
-        if inner:
-            return inner[1]
-    link = item.css_first("[data-commentid]")
-    value = (link.attributes.get("data-commentid") or "") if link is not None else ""
-    return value if value.isdecimal() else None
-
-
-def _author(item: LexborNode, items: dict[int, str], url: str) -> tuple[str, str | None]:
-    node = next((n for selector in _AUTHORS if (n := _own(item, selector, items))), None)
-    if node is None:
-        block = _own(item, ".comment-author", items)
-        if block is None:
-            return "", None
-        says = block.css_first(".says")
-        name = _text(block)
-        if says is not None and name.endswith(_text(says)):
-            name = name[: len(name) - len(_text(says))].strip()
-        node, name = block, _SAYS.sub("", name).strip()
-    else:
-        name = _text(node)
-    link = node if node.tag == "a" else node.css_first("a[href]")
-    href = (link.attributes.get("href") or "") if link is not None else ""
-    return name, (_resolve(url, href) if href else None)
-
-
-def _date(item: LexborNode, items: dict[int, str], url: str) -> tuple[str, datetime | None,
-                                                                      str | None]:
-    """(the date as shown, in UTC, the comment's permalink)."""
-    time = _own(item, "time[datetime]", items)
-    link = _own(item, '.comment-meta a[href*="#comment-"], .commentmetadata a[href*="#comment-"],'
-                      ' a[href*="#comment-"]', items)
-    permalink = _resolve(url, link.attributes.get("href") or "") if link is not None else None
-    if time is not None:
-        return _text(time), _iso(time.attributes.get("datetime") or ""), permalink
-    shown = _text(link) if link is not None else _text(
-        _own(item, ".comment-meta, .commentmetadata, .comment-date", items))
-    return shown, read_date(shown) if shown else None, permalink
-
-
-_NOT_BODY = ".comment-author, .comment-meta, .commentmetadata, .reply, .comment-awaiting-moderation"
-
-
-def _body(item: LexborNode, items: dict[int, str], kind: str) -> LexborNode:
-    content = _own(item, ".comment-content, .comment-text, .comment-entry", items)
-    if content is not None:
-        return content
-    body = _own(item, ".comment-body", items) or item
-    if kind == "comment":  # classic markup: the text sits beside the byline in comment-body
-        for node in body.css(_NOT_BODY):
-            if _owner(node, items) == item.mem_id:
-                node.decompose()
-    return body
-
-
-def _list_comments(tree: LexborHTMLParser, url: str) -> list[ParsedComment]:
-    nodes = _items(tree)
-    items = {node.mem_id: _source_id(node) or "" for node in nodes}
-    owners = {node.mem_id: _owner(node, items) for node in nodes}
-    depths: dict[int, int] = {}  # page order: a comment's owner is read before it
-    found = []
-    for node in nodes:
-        source_id = items[node.mem_id]
-        if not source_id:
-            continue
-        classes = _classes(node)
-        kind = next((k for k in _KINDS if k in classes), "comment")
-        parent = None
-        above = owners[node.mem_id]
-        if above is not None:
-            parent = items[above] or None
-            depth = depths.get(above, 0) + 1
-        else:
-            level = next((int(m[1]) for c in classes if (m := _DEPTH.match(c))), 1)
-            depth = max(level - 1, 0)  # a flat theme showing a reply: its depth, no parent
-        depths[node.mem_id] = depth
-        name, author_url = _author(node, items, url)
-        shown, when, permalink = _date(node, items, url)
-        if kind != "comment" and not name:
-            link = _own(node, "a.url, a[href]", items)
-            name = _text(link)
-            author_url = _resolve(url, link.attributes.get("href") or "") if link else None
-        body = _body(node, items, kind)
-        found.append(ParsedComment(
-            source_id=source_id, body_html=(body.inner_html or "").strip(),
-            body_text=render_children(body), author_name=name, author_url=author_url,
-            published_text=shown, published_at=when, permalink=permalink,
-            parent_source_id=parent, depth=depth, kind=kind,
-        ))
-    return found
-
-
-# --- comments: wpDiscuz ------------------------------------------------------------------------
-
-def _wpdiscuz_comments(tree: LexborHTMLParser, url: str) -> list[ParsedComment]:
-    found = []
-    for node in tree.css('div[id^="wc-comm-"], div[id^="wpd-comm-"]'):
-        ids = _WPDISCUZ_ID.match(node.id or "")
-        if ids is None:
-            continue
-        prefix = "wpd" if (node.id or "").startswith("wpd") else "wc"
-        level = next((int(m[1]) for c in _classes(node) if (m := _WPDISCUZ_LEVEL.match(c))), 1)
-        own = next((c for c in _children(node) if f"{prefix}-comment-right" in _classes(c)), node)
-        author = own.css_first(f".{prefix}-comment-author")
-        link = author.css_first("a[href]") if author is not None else None
-        date = own.css_first(f".{prefix}-comment-date")
-        shown = _text(date)
-        body = own.css_first(f".{prefix}-comment-text")
-        anchor = own.css_first("[data-comment-url]")
-        found.append(ParsedComment(
-            source_id=ids[1], body_html=(body.inner_html or "") if body is not None else "",
-            body_text=render_children(body) if body is not None else "",
-            author_name=_text(author),
-            author_url=_resolve(url, link.attributes.get("href") or "") if link else None,
-            published_text=shown,
-            published_at=_iso(date.attributes.get("title") or "") if date is not None and (
-                date.attributes.get("title") or "")[:1].isdigit() else read_date(shown),
-            permalink=anchor.attributes.get("data-comment-url") if anchor is not None else None,
-            parent_source_id=ids[2] if ids[2] != "0" else None, depth=max(level - 1, 0),
-        ))
-    return found
-
-
-def _children(node: LexborNode) -> Iterator[LexborNode]:
-    child = node.child
-    while child is not None:
-        if child.tag not in ("-text", "-comment"):
-            yield child
-        child = child.next
 
 
 # --- paging, closed, API -----------------------------------------------------------------------
@@ -419,7 +207,7 @@ def _page_links(tree: LexborHTMLParser, url: str, thread_url: str, number: int) 
     host = urlsplit(here).netloc
     found: list[str] = []
     for link in tree.css('a[href*="comment-page-"], a[href*="cpage="]'):
-        target = _resolve(url, link.attributes.get("href") or "")
+        target = resolve(url, link.attributes.get("href") or "")
         if target is None or _page_number_of(target) in (None, number) or "replytocom" in target:
             continue
         try:
@@ -437,7 +225,7 @@ def _current_page(tree: LexborHTMLParser, url: str) -> int:
     if number is not None:
         return number
     for node in tree.css('#comments .current, [class*="comment"] .current'):
-        text = _text(node)
+        text = text_of(node)
         if text.isdecimal() and len(text) <= 6:
             return int(text)
     return 1
@@ -452,7 +240,7 @@ def _closed(tree: LexborHTMLParser, html: str) -> bool:
     if not _CLOSED.search(html):
         return False
     for node in tree.css("p, div, span, em, h3, h4"):
-        text = _text(node)
+        text = text_of(node)
         if len(text) <= _NOTICE_MAX_CHARS and _CLOSED.search(text):
             return True
     return False
@@ -465,7 +253,7 @@ def _api(tree: LexborHTMLParser, url: str) -> tuple[str | None, str | None]:
     if root is None:
         return None, None
     body = tree.body
-    for name in _classes(body) if body is not None else []:
+    for name in classes_of(body) if body is not None else []:
         found = _POST_ID_CLASS.match(name)
         if found:
             return root, found[1]
@@ -480,7 +268,7 @@ def parse_page(html: str, url: str) -> Page:
     """Read one HTML page of a post (the post page or a comment page)."""
     tree = parse_html(html)
     thread = _thread(tree, url)
-    comments = _wpdiscuz_comments(tree, url) or _list_comments(tree, url)
+    comments = read_comments(tree, url)
     api, post_id = _api(tree, url)
     number = _current_page(tree, url)
     return Page(thread=thread, comments=comments, number=number, closed=_closed(tree, html),
