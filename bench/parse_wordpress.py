@@ -267,6 +267,9 @@ THREAD_FIELDS = ("url", "title", "author", "published_text", "published_at", "si
                  "site_url", "body_text")
 
 
+OURS = {"number": "page_number", "closed": "comments_closed"}  # the adapter's names for them
+
+
 def differences(ours: wordpress.Page, theirs: Bs4Page) -> list[str]:
     problems = []
     if len(ours.comments) != len(theirs.comments):
@@ -277,7 +280,8 @@ def differences(ours: wordpress.Page, theirs: Bs4Page) -> list[str]:
     problems += [f"thread {f}: {getattr(ours.thread, f)!r} vs {getattr(theirs.thread, f)!r}"
                  for f in THREAD_FIELDS if getattr(ours.thread, f) != getattr(theirs.thread, f)]
     problems += [f"{f}: {getattr(ours, f)!r} vs {getattr(theirs, f)!r}"
-                 for f in ("number", "closed", "links") if getattr(ours, f) != getattr(theirs, f)]
+                 for f in ("number", "closed", "links")
+                 if getattr(ours, OURS.get(f, f)) != getattr(theirs, f)]
     return problems
 
 

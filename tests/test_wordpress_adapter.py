@@ -204,7 +204,7 @@ def test_comment_pages_link_both_ways(name: str, url: str, number: int, links: l
     """Every page links the others (Older/Newer and numbers); the plain URL is the newest page
     (its number from the pager); a page's own number is not asked again."""
     page = wordpress.parse_page((STANDUP / name).read_text(encoding="utf-8"), url)
-    assert page.number == number
+    assert page.page_number == number
     assert page.links == [SITE + link for link in links]
     assert page.thread.url == SITE  # canonical .../comment-page-N/#comments -> the post
 
@@ -217,7 +217,7 @@ def test_cpage_links_and_older_newer_text() -> None:
     <a href="http://b.example/?p=5&cpage=2&replytocom=9#respond">Reply</a>
     <a href="http://b.example/?p=6&cpage=2">another post</a></div></div></body></html>"""
     page = wordpress.parse_page(html, "http://b.example/?p=5&cpage=2")
-    assert page.number == 2
+    assert page.page_number == 2
     assert page.links == ["http://b.example/?p=5&cpage=1", "http://b.example/?p=5&cpage=3"]
     assert page.thread.url == "http://b.example/?p=5"
 
@@ -237,7 +237,7 @@ def test_html_pages_yield_every_page_link() -> None:
 def test_closed_with_a_comment_no_form() -> None:
     """Twenty Twenty, comments closed: #respond holds p.comments-closed and no form."""
     page = wordpress.parse_page(HELGE.read_text(encoding="utf-8"), HELGE_URL)
-    assert page.closed is True
+    assert page.comments_closed is True
     assert [c.author_name for c in page.comments] == ["NCWien"]
 
 
@@ -249,9 +249,11 @@ def test_no_comments_and_closed_is_a_thread_with_none() -> None:
 
 
 def test_open_pages_are_not_closed_and_a_quoted_notice_with_a_form_is_not() -> None:
-    assert wordpress.parse_page(GORMULUS.read_text(encoding="utf-8"), GORMULUS_URL).closed is False
+    page = wordpress.parse_page(GORMULUS.read_text(encoding="utf-8"), GORMULUS_URL)
+    assert page.comments_closed is False
     quoted = CLASSIC.replace("<p>A reply.</p>", "<p>Comments are closed.</p>")
-    assert wordpress.parse_page(quoted, "http://blog.example.org/2010/03/post/").closed is False
+    page = wordpress.parse_page(quoted, "http://blog.example.org/2010/03/post/")
+    assert page.comments_closed is False
 
 
 # --- recognising WordPress -----------------------------------------------------------------------
@@ -400,3 +402,10 @@ def test_rest_pings_by_type_and_a_parent_missing_upstream() -> None:
     assert [(c.source_id, c.kind, c.parent_source_id, c.depth, c.author_url) for c in got] == [
         ("5", "comment", None, 0, None), ("6", "pingback", "99", 1, "http://b/")]
     assert got[0].body_text == "hi" and got[0].published_text == "2020-01-01T10:00:00"
+
+
+@pytest.mark.parametrize("url", ["", "https://b.example/0\x1b</span>"])
+def test_a_page_url_that_is_no_url_reads_without_links(url: str) -> None:
+    # found by tests/test_adapter_fuzz.py: normalise_url refused the page's own URL (ValueError)
+    page = wordpress.parse_page((STANDUP / "comment-page-2.html").read_text(encoding="utf-8"), url)
+    assert page.links == [] and len(page.comments) == 6

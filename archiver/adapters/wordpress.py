@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit, urlunsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.adapters import wordpress_rest as rest
-from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.contract import JSON, Found, Request, Response
 from archiver.adapters.depth import parse_html
 from archiver.adapters.render import render_children
@@ -88,14 +88,11 @@ def start(url: str) -> Request:
 # --- the page ----------------------------------------------------------------------------------
 
 @dataclass(slots=True)
-class Page:
-    """What one HTML page of a post shows."""
+class Page(ParsedPage):
+    """What one HTML page of a post shows: a ParsedPage (its ``next_page_url`` the first other
+    comment page it links to), with every such link and the REST API it offers."""
 
-    thread: ParsedThread
-    comments: list[ParsedComment]
-    number: int
-    closed: bool
-    links: list[str]  # the other comment pages it links to, in page order
+    links: list[str] = field(default_factory=list)  # the other comment pages, in page order
     api: str | None = None  # the REST API's root
     post_id: str | None = None
 
@@ -198,23 +195,30 @@ def _inside(node: LexborNode, container: LexborNode) -> bool:
 
 # --- paging, closed, API -----------------------------------------------------------------------
 
+def _normal(url: str) -> str | None:
+    """The URL in archiver.urls's one form, or None when it is no http(s) URL."""
+    try:
+        return normalise_url(url)
+    except ValueError:
+        return None
+
+
 def _page_links(tree: LexborHTMLParser, url: str, thread_url: str, number: int) -> list[str]:
     """Every other comment page of this post the page links to, in page order (normalised);
     not this page's own number (the plain post URL shows the newest page: its permalinks name
     that page)."""
-    here = normalise_url(url)
-    posts = {_post_url(here), _post_url(normalise_url(thread_url))}
+    here = _normal(url)
+    if here is None:  # no URL links can be read against
+        return []
+    posts = {_post_url(here), _post_url(_normal(thread_url) or here)}
     host = urlsplit(here).netloc
     found: list[str] = []
     for link in tree.css('a[href*="comment-page-"], a[href*="cpage="]'):
         target = resolve(url, link.attributes.get("href") or "")
         if target is None or _page_number_of(target) in (None, number) or "replytocom" in target:
             continue
-        try:
-            target = normalise_url(target)
-        except ValueError:
-            continue
-        if (urlsplit(target).netloc == host and _post_url(target) in posts
+        target = _normal(target)
+        if (target is not None and urlsplit(target).netloc == host and _post_url(target) in posts
                 and target != here and target not in found):
             found.append(target)
     return found
@@ -271,8 +275,10 @@ def parse_page(html: str, url: str) -> Page:
     comments = read_comments(tree, url)
     api, post_id = _api(tree, url)
     number = _current_page(tree, url)
-    return Page(thread=thread, comments=comments, number=number, closed=_closed(tree, html),
-                links=_page_links(tree, url, thread.url, number), api=api, post_id=post_id)
+    links = _page_links(tree, url, thread.url, number)
+    return Page(thread=thread, comments=comments, page_number=number,
+                comments_closed=_closed(tree, html), next_page_url=links[0] if links else None,
+                links=links, api=api, post_id=post_id)
 
 
 # --- callbacks ---------------------------------------------------------------------------------
@@ -286,10 +292,10 @@ def read_page(response: Response) -> Iterator[Found]:
         return
     yield page.thread
     yield from page.pings
-    yield PageFacts(number=page.number, comments_closed=page.closed)
+    yield PageFacts(number=page.page_number, comments_closed=page.comments_closed)
     plan = RestPlan(root=page.api, post_id=page.post_id,
                     shown=frozenset(c.source_id for c in page.replies),
-                    links=tuple(page.links), closed=page.closed,
+                    links=tuple(page.links), closed=page.comments_closed,
                     fallback=partial(_fallback, page))
     yield Request(rest.comments_url(plan.root, plan.post_id, 1), then=partial(read_rest, plan),
                   accept=JSON, fallback=plan.fallback)
@@ -306,7 +312,7 @@ def read_capture(response: Response) -> Iterator[Found]:
     page = parse_page(response.text, response.url)
     yield page.thread
     yield from page.pings
-    yield PageFacts(number=page.number, comments_closed=page.closed)
+    yield PageFacts(number=page.page_number, comments_closed=page.comments_closed)
     for link in page.links:
         yield Request(link, then=read_capture)
 
@@ -314,7 +320,7 @@ def read_capture(response: Response) -> Iterator[Found]:
 def _html_items(page: Page) -> Iterator[Found]:
     yield page.thread
     yield from page.comments
-    yield PageFacts(number=page.number, comments_closed=page.closed)
+    yield PageFacts(number=page.page_number, comments_closed=page.comments_closed)
     for link in page.links:
         yield Request(link, then=read_html)
 
@@ -323,7 +329,7 @@ def _fallback(page: Page) -> Iterator[Found]:
     """When the API cannot be read: the first page's comments (its pings were yielded with it)
     and its comment pages read from their HTML."""
     yield from page.replies
-    yield PageFacts(number=page.number, comments_closed=page.closed)
+    yield PageFacts(number=page.page_number, comments_closed=page.comments_closed)
     for link in page.links:
         yield Request(link, then=read_html)
 
