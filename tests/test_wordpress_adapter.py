@@ -409,3 +409,10 @@ def test_a_page_url_that_is_no_url_reads_without_links(url: str) -> None:
     # found by tests/test_adapter_fuzz.py: normalise_url refused the page's own URL (ValueError)
     page = wordpress.parse_page((STANDUP / "comment-page-2.html").read_text(encoding="utf-8"), url)
     assert page.links == [] and len(page.comments) == 6
+
+
+def test_a_time_datetime_out_of_range_is_no_date_not_a_crash() -> None:
+    html = (STANDUP / "comment-page-2.html").read_text(encoding="utf-8").replace(
+        'datetime="2020-06-03T15:50:25+10:00"', 'datetime="0001-01-01T00:30:00+10:00"')
+    first = wordpress.parse_page(html, SITE + "comment-page-2/").comments[0]
+    assert first.published_at is None and first.published_text == "3 June 2020 at 3:50 pm"

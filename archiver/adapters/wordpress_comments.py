@@ -70,14 +70,15 @@ def read_date(text: str) -> datetime | None:
     return parse_date(text)
 
 
-
 def iso_date(stamp: str) -> datetime | None:
     """An ISO 8601 date (``time[datetime]``, ``article:published_time``) in UTC."""
     try:
         when = datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
+        return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
     except ValueError:
         return read_date(stamp)
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    except OverflowError:  # year 1 with a zone east of UTC: no datetime holds it in UTC
+        return None
 
 
 # --- comments: wp_list_comments markup ---------------------------------------------------------
