@@ -1,7 +1,8 @@
 """A small HTTP server on 127.0.0.1 that serves a saved site (fixtures) as if it were live.
 
 A fixture folder has a ``routes.json``: ``{"origin": "https://…", "routes": {"/path": "file"}}``
-(a route may carry a query string: ``/post.html?page=2``).
+(a route may carry a query string: ``/post.html?page=2``; instead of a file name, a route may be
+``{"file": …, "content_type": …, "status": …, "headers": {…}}``, e.g. a JSON API's answer).
 Every occurrence of the origin in a served file is rewritten to the server's own address, so
 links and pagination lead back to it. Used by the tests and by ``archiver demo``.
 """
@@ -14,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -112,14 +114,25 @@ CONTENT_TYPES = {".json": "application/json; charset=utf-8"}
 
 def load_fixture(folder: Path) -> tuple[str, dict[str, Route]]:
     """Read a fixture folder's routes.json: its origin and its routes (a ``.json`` file is
-    served as application/json, everything else as HTML)."""
+    served as application/json, everything else as HTML, unless the route says otherwise)."""
     spec = json.loads((folder / "routes.json").read_text(encoding="utf-8"))
-    routes = {
-        path: Route(body=(folder / file).read_bytes(),
-                    content_type=CONTENT_TYPES.get(Path(file).suffix, Route.content_type))
-        for path, file in spec["routes"].items()
-    }
+    routes = {path: _route(folder, entry) for path, entry in spec["routes"].items()}
     return spec.get("origin", ""), routes
+
+
+def _route(folder: Path, entry: str | dict[str, Any]) -> Route:
+    """A route of routes.json: a file name, or an object naming the file and what to answer
+    with it (content_type, status, headers); the content type defaults by the file's suffix."""
+    if isinstance(entry, str):
+        return Route(body=(folder / entry).read_bytes(),
+                     content_type=CONTENT_TYPES.get(Path(entry).suffix, Route.content_type))
+    return Route(
+        body=(folder / entry["file"]).read_bytes(),
+        content_type=entry.get("content_type") or CONTENT_TYPES.get(
+            Path(entry["file"]).suffix, Route.content_type),
+        status=int(entry.get("status", 200)),
+        headers=dict(entry.get("headers", {})),
+    )
 
 
 def serve_fixture(folder: Path, *, port: int = 0) -> FixtureServer:

@@ -154,9 +154,9 @@ def test_full_schema(tmp_path: Path) -> None:
         ('[[sites]]\nname = "a"\n[sites.discovery]\nfeed = "https://a/f"\n',
          "sites[0]: url is missing"),
         (
-            '[[sites]]\nname = "a"\nurl = "https://a.example/"\nplatform = "wordpress"\n'
+            '[[sites]]\nname = "a"\nurl = "https://a.example/"\nplatform = "drupal"\n'
             '[sites.discovery]\nfeed = "https://a.example/feed"\n',
-            "sites[0].platform: unknown platform 'wordpress' (known: auto, "
+            "sites[0].platform: unknown platform 'drupal' (known: auto, "
             + ", ".join(adapter.PLATFORM for adapter in ADAPTERS) + ")",  # every adapter
         ),
         ('[refresh]\nmin_interval = "15 minutes"\n', "refresh.min_interval: must be a duration"),

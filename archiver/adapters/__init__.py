@@ -18,14 +18,17 @@ from archiver.adapters import (
     smf,
     typepad,
     vbulletin,
+    wordpress,
     xenforo,
 )
 from archiver.adapters.contract import Adapter
 from archiver.errors import UnsupportedSite
 
+# the more specific matcher first: WordPress (any page whose head loads wp-content or names
+# WordPress) after the forums, which a WordPress site may host beside its blog
 ADAPTERS: tuple[Adapter, ...] = (
     typepad, hackernews, lobsters, mastodon, lemmy, blogger, phpbb, xenforo, vbulletin, smf,
-    invision, discourse,
+    invision, discourse, wordpress,
 )
 
 
