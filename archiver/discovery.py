@@ -35,11 +35,14 @@ log = logging.getLogger("archiver.discovery")
 # Links to posts on blog index and archive pages (TypePad, WordPress, Blogger and most themes),
 # and to topics on forum board listings: phpBB's a.topictitle (every style), XenForo 2's
 # .structItem-title and XenForo 1's .discussionListItem titles (their prefix labels link to
-# filters, not threads: only links into /threads/ count)
+# filters, not threads: only links into /threads/ count), vBulletin 3/4's a#thread_title_ID and
+# vBulletin 5's a.topic-title, SMF's span#msg_ID > a (the message index), Invision 4's
+# .ipsDataItem_title links into /topic/
 DEFAULT_LINK_SELECTOR = (
     ".entry-header a, a.permalink, a[rel~='bookmark'], .entry-title a, .post-title a, "
     "article h2 a, article h1 a, a.topictitle, .structItem-title a[href*='threads/'], "
-    ".discussionListItem h3.title a[href*='threads/']"
+    ".discussionListItem h3.title a[href*='threads/'], a[id^='thread_title_'], a.topic-title, "
+    "span[id^='msg_'] > a, .ipsDataItem_title a[href*='/topic/']"
 )
 # Date headings on index pages (TypePad's h2.date-header, HTML5 <time datetime>).
 DATE_SELECTOR = "h2.date-header, .date-header, time[datetime]"

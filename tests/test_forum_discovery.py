@@ -57,3 +57,29 @@ def test_a_watched_board_queues_its_topics(tmp_path: Path) -> None:
         store.close()
     assert report.errors == [] and len(report.queued) == 14
     assert report.queued[0] == server.url("/phpBB3/viewtopic-16705.php")  # "Artwork"
+
+
+LISTINGS = FIXTURES / "forum-listings"
+
+
+def test_vbulletin_smf_and_invision_board_listings_yield_their_topics_and_next_page() -> None:
+    cases = [
+        ("vbulletin4-forumdisplay.html", "https://www.pocketpc.ch/forumdisplay.php?15-Pocket-PCs",
+         [("https://www.pocketpc.ch/showthread.php?122760-Windows-10-Mobile-Update",
+           "Windows 10 Mobile Update"),
+          ("https://www.pocketpc.ch/showthread.php?122761-Akku-haelt-nicht", "Akku hält nicht")],
+         "https://www.pocketpc.ch/forumdisplay.php?15-Pocket-PCs/page2"),
+        ("smf20-messageindex.html", "https://forum.example.org/index.php?board=2.0",
+         [("https://forum.example.org/index.php?topic=4711.0", "Lighthouse keepers' logbooks"),
+          ("https://forum.example.org/index.php?topic=4712.0", "Fog signals, then and now")],
+         None),  # SMF's pager has no "next" link: a board walk reads its first page
+        ("invision4-forum.html", "https://community.example.org/forum/3-harbour-talk/",
+         [("https://community.example.org/topic/8123-the-old-pier/", "The old pier"),
+          ("https://community.example.org/topic/8130-winter-moorings/", "Winter moorings")],
+         "https://community.example.org/forum/3-harbour-talk/page/2/"),
+    ]
+    for name, url, topics, following in cases:
+        html = (LISTINGS / name).read_text(encoding="utf-8")
+        found, older = parse_index(html, url, hosts={url.split("/")[2]})
+        assert [(f.url, f.title) for f in found] == topics, name
+        assert older == following, name
