@@ -9,6 +9,8 @@ from __future__ import annotations
 from archiver.adapters import (
     blogger,
     discourse,
+    disqus,
+    generic,
     hackernews,
     invision,
     lemmy,
@@ -24,11 +26,13 @@ from archiver.adapters import (
 from archiver.adapters.contract import Adapter
 from archiver.errors import UnsupportedSite
 
-# the more specific matcher first: WordPress (any page whose head loads wp-content or names
-# WordPress) after the forums, which a WordPress site may host beside its blog
+# the more specific matcher first: Disqus before the blog platforms whose pages embed it (its
+# comments are in Disqus); WordPress (any page whose head loads wp-content or names WordPress)
+# after the forums, which a WordPress site may host beside its blog; the generic schema.org
+# reader last (any page no platform adapter knows)
 ADAPTERS: tuple[Adapter, ...] = (
-    typepad, hackernews, lobsters, mastodon, lemmy, blogger, phpbb, xenforo, vbulletin, smf,
-    invision, discourse, wordpress,
+    typepad, hackernews, lobsters, mastodon, lemmy, disqus, blogger, phpbb, xenforo, vbulletin,
+    smf, invision, discourse, wordpress, generic,
 )
 
 
