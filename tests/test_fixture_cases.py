@@ -101,8 +101,17 @@ def shows_in_text_and_mirror(thread: dict[str, Any], dump: str, mirror: Path) ->
         1 for c in thread["comments"] if c["parent_source_id"] and c["kind"] == "comment")
 
 
+def also_served(folder: Path, base: str) -> str:
+    """fetch.origin_map sending the other origins the case serves (routes.json's "also", e.g.
+    https://disqus.com for a blog's Disqus thread) to the case's own server."""
+    spec = json.loads((folder / "routes.json").read_text(encoding="utf-8"))
+    return " ".join(f"{origin}={base}" for origin in spec.get("also", []))
+
+
 @pytest.mark.parametrize(("folder", "case"), CASES)
-def test_fixture_case(folder: Path, case: dict[str, Any], data_dir: Path, cli) -> None:
+def test_fixture_case(
+    folder: Path, case: dict[str, Any], data_dir: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     platform = case.get("platform")
     assert platform, f"{folder}/expected.json names no platform"
     if not has_adapter(platform):
@@ -111,6 +120,7 @@ def test_fixture_case(folder: Path, case: dict[str, Any], data_dir: Path, cli) -
     try:
         base = server.base_url
         url = server.url(case["start"])
+        monkeypatch.setenv("ARCHIVER_FETCH_ORIGIN_MAP", also_served(folder, base))
         result = cli("archive", url)
         if case.get("complete", True):
             assert result.code == 0, result.err

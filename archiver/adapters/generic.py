@@ -142,14 +142,14 @@ def _owner(el: Any, item_node: Any) -> bool:  # noqa: ANN401 - lxml elements
     return parent is item_node
 
 
-def _comment_id(item: dict[str, Any]) -> str:
+def _comment_id(item: dict[str, Any], author: str, date: str, text: str) -> str:
+    """The comment's id: its @id, identifier or URL (a URL's fragment, on its page); else one
+    made of who wrote it when ("sha1-" and 16 hex digits of author and date joined by U+001F;
+    the text too when neither is stated), the same on every read of an unchanged comment."""
     for key in ("@id", "identifier", "url"):
         if item.get(key):
             return _id_text(item[key])
-    # no id stated: one made of what the comment is (author, date, text), stable across reads
-    seed = "\x1f".join(pagemeta.first_text(item.get(k)) for k in
-                       ("author", "creator", "dateCreated", "datePublished", "commentTime",
-                        "text", "commentText"))
+    seed = f"{author}\x1f{date}" if author or date else text
     return "sha1-" + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:16]
 
 
@@ -167,16 +167,16 @@ def _walk_comments(items: list[Any], base: str) -> Iterator[ParsedComment]:
         (c, None, 0) for c in reversed(_top_comments(items))]
     while stack:
         item, parent, depth = stack.pop()
-        source_id = _comment_id(item)
+        author, author_url = pagemeta.person(item.get("author") or item.get("creator"))
+        date = pagemeta.first_text(item.get("dateCreated") or item.get("datePublished")
+                                   or item.get("commentTime") or "")
+        body_html, body_text = _body(item)
+        source_id = _comment_id(item, author, date, body_text)
         if source_id in seen:
             continue
         seen.add(source_id)
         stated = _ref(item.get("parentItem"))
         parent_id = stated if stated and stated != source_id else parent
-        author, author_url = pagemeta.person(item.get("author") or item.get("creator"))
-        date = pagemeta.first_text(item.get("dateCreated") or item.get("datePublished")
-                                   or item.get("commentTime") or "")
-        body_html, body_text = _body(item)
         url = pagemeta.first_text(item.get("url")) or None
         yield ParsedComment(
             source_id=source_id, body_html=body_html, body_text=body_text, author_name=author,

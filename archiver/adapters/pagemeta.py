@@ -116,24 +116,33 @@ def person(value: Any) -> tuple[str, str | None]:  # noqa: ANN401 - JSON of any 
     return (str(value).strip() if value else ""), None
 
 
-def post_item(blocks: list[Any]) -> dict[str, Any] | None:
-    """The JSON-LD object describing the post itself (an Article, BlogPosting, forum post...)."""
-    best: dict[str, Any] | None = None
+def post_items(blocks: list[Any]) -> list[dict[str, Any]]:
+    """The JSON-LD objects describing the post itself (an Article, BlogPosting, forum post...),
+    in page order; a bare WebPage only when there is nothing more specific."""
+    posts: list[dict[str, Any]] = []
+    pages: list[dict[str, Any]] = []
     for block in blocks:
         for item in items(block):
             kinds = types_of(item)
             if kinds & POST_TYPES and kinds != {"WebPage"}:
-                return item
-            if "WebPage" in kinds and best is None:
-                best = item
-    return best
+                posts.append(item)
+            elif "WebPage" in kinds:
+                pages.append(item)
+    return posts or pages
+
+
+def post_item(blocks: list[Any]) -> dict[str, Any] | None:
+    """The first object describing the post (post_items), or None."""
+    found = post_items(blocks)
+    return found[0] if found else None
 
 
 def post_thread(tree: LexborHTMLParser, url: str, blocks: list[Any] | None = None) -> ParsedThread:
     """The post on a page: its title, author, date and body from structured metadata when the
     page has it, else from common blog markup."""
     blocks = json_ld(tree) if blocks is None else blocks
-    post = post_item(blocks) or {}
+    posts = post_items(blocks)
+    post = posts[0] if posts else {}
     title = (meta(tree, "og:title", "twitter:title") or first_text(post.get("headline"))
              or first_text(post.get("name")))
     if not title:
@@ -147,7 +156,9 @@ def post_thread(tree: LexborHTMLParser, url: str, blocks: list[Any] | None = Non
     if not author:
         author = text_of(tree.css_first('[rel="author"], .author .fn, .byline .author, .author'))
     published = (meta(tree, "article:published_time", "datePublished", "date")
-                 or first_text(post.get("datePublished")) or first_text(post.get("dateCreated")))
+                 or next((first_text(p["datePublished"]) for p in posts
+                          if p.get("datePublished")), "")
+                 or next((first_text(p["dateCreated"]) for p in posts if p.get("dateCreated")), ""))
     if not published:
         node = tree.css_first("article time[datetime], time[datetime]")
         published = (node.attributes.get("datetime") or "") if node is not None else ""
