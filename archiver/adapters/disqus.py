@@ -53,8 +53,8 @@ _PATTERNS = {
     key: re.compile(r"(?:" + "|".join(names) + r")\s*[:=]\s*" + _STRING)
     for key, names in _VARIABLES.items()
 }
-_API_KEY = re.compile(r"""(?:api_key=|["']?(?:apiKey|embedAPI)["']?\s*[:=]\s*["'])"""
-                      r"""([A-Za-z0-9]{20,})""")
+_API_KEY = re.compile(
+    r"""\b(?:api_key|apiKey|embedAPI)["']?\s*[:=]\s*["']?([A-Za-z0-9]{20,})""")
 _THREAD_DATA = re.compile(r"""<script\b[^>]*\bid=["']?disqus-threadData["']?[^>]*>""",
                           re.IGNORECASE)
 
