@@ -14,7 +14,7 @@ import html as html_lib
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urldefrag
+from urllib.parse import urldefrag, urljoin
 
 import lxml.html
 from extruct.jsonld import JsonLdExtractor
@@ -153,6 +153,14 @@ def _comment_id(item: dict[str, Any], author: str, date: str, text: str) -> str:
     return "sha1-" + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:16]
 
 
+def _absolute(base: str, url: str) -> str | None:
+    """url made absolute against base, its fragment kept (a comment's anchor on its page)."""
+    try:
+        return urljoin(base, url.strip())
+    except ValueError:
+        return None
+
+
 def _is_comment(item: Any) -> bool:  # noqa: ANN401
     return isinstance(item, dict) and any(
         t.lower() in COMMENT_TYPES for t in pagemeta.types_of(item))
@@ -181,7 +189,7 @@ def _walk_comments(items: list[Any], base: str) -> Iterator[ParsedComment]:
         yield ParsedComment(
             source_id=source_id, body_html=body_html, body_text=body_text, author_name=author,
             author_url=author_url, published_text=date, published_at=pagemeta.read_date(date),
-            permalink=pagemeta.resolve(base, url) if url else None,
+            permalink=_absolute(base, url) if url else None,
             parent_source_id=parent_id, depth=depth,
         )
         replies = [c for c in _as_list(item.get("comment")) if _is_comment(c)]
