@@ -338,3 +338,15 @@ def test_detection_never_reaches_generic_for_a_disqus_page() -> None:
     page = (LONG / "post.html").read_text(encoding="utf-8")
     assert not generic.matches(page)
     assert adapter_for(page, ORIGIN + LONG_PATH) is disqus
+
+
+def test_messages_rendered_together_read_as_each_alone() -> None:
+    from archiver.adapters.render import html_to_text
+
+    real = [p["message"] for folder in (SHORT, LONG) for p in posts(folder)]
+    assert disqus._texts(real) == [html_to_text(m) for m in real]
+    # markup that reaches beyond its own message: each is then parsed alone, nothing mixed up
+    for odd in (["<ul><li>open list", "<p>next</p>"], ["<p>a</p></div><p>b", "<p>c</p>"],
+                ["<b>bold never closed", "<p>plain</p>"], ["<script>x", "<p>y</p>"],
+                ["", "<p>after an empty one</p>"], ["<table><tr><td>cell", "<p>z</p>"]):
+        assert disqus._texts(odd) == [html_to_text(m) if m else "" for m in odd], odd

@@ -21,7 +21,7 @@ from archiver.adapters import pagemeta
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.contract import JSON, Found, Request, Response
 from archiver.adapters.depth import parse_html
-from archiver.adapters.render import html_to_text
+from archiver.adapters.render import html_to_text, render_children
 from archiver.errors import ParseError, UnsupportedSite
 
 PLATFORM = "disqus"
@@ -44,15 +44,12 @@ _STRING = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|(\d+))"""
 # disqus_shortname = '...'; var disqus_identifier = "..."; this.page.url = '...'; and the
 # WordPress plugin's embedVars = {"disqusShortname": "...", ...}
 _VARIABLES = {
-    "shortname": (r"disqus_shortname", r'"disqusShortname"'),
-    "identifier": (r"disqus_identifier", r"this\.page\.identifier", r'"disqusIdentifier"'),
-    "url": (r"disqus_url", r"this\.page\.url", r'"disqusUrl"'),
-    "title": (r"disqus_title", r"this\.page\.title", r'"disqusTitle"'),
+    "shortname": ("disqus_shortname", '"disqusShortname"'),
+    "identifier": ("disqus_identifier", "this.page.identifier", '"disqusIdentifier"'),
+    "url": ("disqus_url", "this.page.url", '"disqusUrl"'),
+    "title": ("disqus_title", "this.page.title", '"disqusTitle"'),
 }
-_PATTERNS = {
-    key: re.compile(r"(?:" + "|".join(names) + r")\s*[:=]\s*" + _STRING)
-    for key, names in _VARIABLES.items()
-}
+_VALUE = re.compile(r"\s*[:=]\s*" + _STRING)  # what follows a name: its value, if a literal
 _API_KEY = re.compile(
     r"""\b(?:api_key|apiKey|embedAPI)["']?\s*[:=]\s*["']?([A-Za-z0-9]{20,})""")
 _THREAD_DATA = re.compile(r"""<script\b[^>]*\bid=["']?disqus-threadData["']?[^>]*>""",
@@ -70,15 +67,29 @@ def _unquote_js(found: re.Match[str]) -> str:
         return raw
 
 
+def _assigned(html: str, names: tuple[str, ...]) -> str | None:
+    """The first literal value given to one of names (``name = '...'`` or ``"name": "..."``);
+    found with str.find, the pattern only matched where a name stands (a search for the names
+    as one pattern scans the page several times slower)."""
+    best: tuple[int, str] | None = None
+    for name in names:
+        at = html.find(name)
+        while at >= 0 and (best is None or at < best[0]):
+            found = _VALUE.match(html, at + len(name))
+            if found is not None:
+                best = (at, _unquote_js(found).strip())
+                break
+            at = html.find(name, at + 1)
+    return best[1] if best is not None else None
+
+
 def embed_config(html: str) -> dict[str, str]:
     """What the page tells Disqus: shortname, identifier, url, title (the ones it sets)."""
     found: dict[str, str] = {}
-    for key, pattern in _PATTERNS.items():
-        match = pattern.search(html)
-        if match is not None:
-            value = _unquote_js(match).strip()
-            if value:
-                found[key] = value
+    for key, names in _VARIABLES.items():
+        value = _assigned(html, names)
+        if value:
+            found[key] = value
     if "shortname" not in found:
         match = _EMBED_JS.search(html)
         if match is not None:
@@ -88,9 +99,10 @@ def embed_config(html: str) -> dict[str, str]:
 
 def matches(html: str, url: str = "") -> bool:
     """Whether the page embeds Disqus comments (its embed.js, or a shortname for it)."""
-    if "disqus" not in html:
+    if "disqus" not in html and "Disqus" not in html:
         return False
-    return _EMBED_JS.search(html) is not None or _PATTERNS["shortname"].search(html) is not None
+    return (_EMBED_JS.search(html) is not None
+            or _assigned(html, _VARIABLES["shortname"]) is not None)
 
 
 def embed_url(config: dict[str, str], page_url: str) -> str:
@@ -134,22 +146,52 @@ def read_host(response: Response) -> Iterator[Found]:
     yield Request(embed_url(config, response.url), then=read_embed)
 
 
-def thread_data(html: str, url: str) -> dict[str, Any]:
-    """The JSON of the embed page's ``script#disqus-threadData``."""
+def thread_data(html: str, url: str) -> tuple[dict[str, Any], int, int]:
+    """The JSON of the embed page's ``script#disqus-threadData``, and where it stands."""
     found = _THREAD_DATA.search(html)
     if found is None:
         raise ParseError(f"{url}: no disqus-threadData in the Disqus embed page")
     end = html.find("</script", found.end())
+    end = end if end >= 0 else len(html)
     try:
-        data = json.loads(html[found.end():end if end >= 0 else None])
+        data = json.loads(html[found.end():end])
     except ValueError as exc:
         raise ParseError(f"{url}: the Disqus thread data is not JSON ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
         raise ParseError(f"{url}: the Disqus thread data has no response")
-    return data
+    return data, found.start(), end
 
 
-def _comment(post: dict[str, Any], link: str) -> ParsedComment:
+def _api_key(text: str) -> str | None:
+    """An API key the embed page names outside its thread data (whose posts are anyone's
+    text), else None."""
+    if "api_key" not in text and "apiKey" not in text and "embedAPI" not in text:
+        return None  # the pattern's search is slow on a long page; this test is not
+    found = _API_KEY.search(text)
+    return found.group(1) if found else None
+
+
+def _texts(messages: list[str]) -> list[str]:
+    """Each post's message rendered as text, all in one parse: each in a numbered wrapper of
+    one document. When a message's markup reaches beyond its wrapper (an unclosed list, a stray
+    end tag: the wrappers are not each other's siblings in order), each is parsed alone."""
+    if not messages:
+        return []
+    page = "".join(f'<div data-m="{i}">{m}</div>' for i, m in enumerate(messages))
+    root = parse_html(f"<div id='archiver-root'>{page}</div>").css_first("#archiver-root")
+    wrappers = []
+    child = root.child if root is not None else None
+    while child is not None:
+        if child.tag != "-text" or (child.text_content or "").strip():
+            wrappers.append(child)
+        child = child.next
+    if len(wrappers) != len(messages) or any(
+            w.tag != "div" or w.attributes.get("data-m") != str(i) for i, w in enumerate(wrappers)):
+        return [html_to_text(m) if m else "" for m in messages]
+    return [render_children(w) for w in wrappers]
+
+
+def _comment(post: dict[str, Any], link: str, text: str) -> ParsedComment:
     stated = post.get("author")
     author: dict[str, Any] = stated if isinstance(stated, dict) else {}
     message = str(post.get("message") or "")
@@ -159,7 +201,7 @@ def _comment(post: dict[str, Any], link: str) -> ParsedComment:
     return ParsedComment(
         source_id=source_id,
         body_html=message,
-        body_text=html_to_text(message) if message else "",
+        body_text=text,
         author_name=str(author.get("name") or author.get("username") or ""),
         author_url=(author.get("profileUrl") or author.get("url") or None),
         published_text=created,
@@ -173,9 +215,11 @@ def _comment(post: dict[str, Any], link: str) -> ParsedComment:
 def _comments(posts: Any, link: str) -> Iterator[ParsedComment]:  # noqa: ANN401 - JSON
     if not isinstance(posts, list):
         raise ParseError("the Disqus answer holds no list of posts")
-    for post in posts:
-        if isinstance(post, dict) and post.get("id") is not None and not post.get("isDeleted"):
-            yield _comment(post, link)
+    shown = [p for p in posts
+             if isinstance(p, dict) and p.get("id") is not None and not p.get("isDeleted")]
+    texts = _texts([str(p.get("message") or "") for p in shown])
+    for post, text in zip(shown, texts, strict=True):
+        yield _comment(post, link, text)
 
 
 def _follow(cursor: Any, then: Callable[[Response], Iterator[Found]], thread_id: str,  # noqa: ANN401
@@ -187,7 +231,7 @@ def _follow(cursor: Any, then: Callable[[Response], Iterator[Found]], thread_id:
 
 def read_embed(response: Response) -> Iterator[Found]:
     """The embed page: the thread as Disqus knows it, its first posts, the next API page."""
-    data = thread_data(response.text, response.url)
+    data, start, end = thread_data(response.text, response.url)
     body = data["response"]
     stated = body.get("thread")
     thread: dict[str, Any] = stated if isinstance(stated, dict) else {}
@@ -204,8 +248,7 @@ def read_embed(response: Response) -> Iterator[Found]:
     )
     yield from _comments(body.get("posts"), link)
     yield PageFacts(number=1, comments_closed=closed)
-    found_key = _API_KEY.search(response.text)
-    api_key = found_key.group(1) if found_key else PUBLIC_API_KEY
+    api_key = _api_key(response.text[:start]) or _api_key(response.text[end:]) or PUBLIC_API_KEY
     thread_id, order = str(thread.get("id") or ""), str(data.get("order") or "popular")
     if thread_id:
         then = _api_reader(thread_id, forum, order, api_key, link, closed, 2)

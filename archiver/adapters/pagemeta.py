@@ -29,14 +29,25 @@ def text_of(node: LexborNode | None) -> str:
     return " ".join(node.text(deep=True).split()) if node is not None else ""
 
 
-def meta(tree: LexborHTMLParser, *names: str) -> str:
-    """The content of the first <meta property=NAME> or <meta name=NAME> present."""
-    for name in names:
+def metas(tree: LexborHTMLParser) -> dict[str, str]:
+    """Every <meta> of the page by its property, name or itemprop (the first one of each)."""
+    found: dict[str, str] = {}
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        content = (attrs.get("content") or "").strip()
+        if not content:
+            continue
         for attr in ("property", "name", "itemprop"):
-            node = tree.css_first(f'meta[{attr}="{name}"]')
-            if node is not None and (node.attributes.get("content") or "").strip():
-                return (node.attributes.get("content") or "").strip()
-    return ""
+            key = attrs.get(attr)
+            if key and key not in found:
+                found[key] = content
+    return found
+
+
+def meta(tree: LexborHTMLParser | dict[str, str], *names: str) -> str:
+    """The content of the first <meta property=NAME> (or name=, itemprop=) present."""
+    table = tree if isinstance(tree, dict) else metas(tree)
+    return next((table[name] for name in names if table.get(name)), "")
 
 
 def resolve(base: str, href: str) -> str | None:
@@ -142,20 +153,21 @@ def post_thread(tree: LexborHTMLParser, url: str, blocks: list[Any] | None = Non
     page has it, else from common blog markup."""
     blocks = json_ld(tree) if blocks is None else blocks
     posts = post_items(blocks)
+    table = metas(tree)
     post = posts[0] if posts else {}
-    title = (meta(tree, "og:title", "twitter:title") or first_text(post.get("headline"))
+    title = (meta(table, "og:title", "twitter:title") or first_text(post.get("headline"))
              or first_text(post.get("name")))
     if not title:
         title = next((text_of(n) for s in _TITLE_SELECTORS if (n := tree.css_first(s))), "")
         title = title or text_of(tree.css_first("title"))
     author = person(post.get("author"))[0] if post.get("author") else ""
     if not author:
-        author = meta(tree, "author", "article:author", "twitter:creator")
+        author = meta(table, "author", "article:author", "twitter:creator")
         if author.startswith(("http://", "https://")):  # article:author is often a profile URL
             author = ""
     if not author:
         author = text_of(tree.css_first('[rel="author"], .author .fn, .byline .author, .author'))
-    published = (meta(tree, "article:published_time", "datePublished", "date")
+    published = (meta(table, "article:published_time", "datePublished", "date")
                  or next((first_text(p["datePublished"]) for p in posts
                           if p.get("datePublished")), "")
                  or next((first_text(p["dateCreated"]) for p in posts if p.get("dateCreated")), ""))
@@ -178,7 +190,7 @@ def post_thread(tree: LexborHTMLParser, url: str, blocks: list[Any] | None = Non
         title=title,
         body_html=body_html,
         body_text=body_text,
-        site_name=meta(tree, "og:site_name", "application-name"),
+        site_name=meta(table, "og:site_name", "application-name"),
         site_url=f"{parts.scheme}://{parts.netloc}/",
         author=author,
         published_text=published,
