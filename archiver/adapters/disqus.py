@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from archiver.adapters import pagemeta
-from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.contract import JSON, Found, Request, Response
 from archiver.adapters.depth import parse_html
 from archiver.adapters.render import html_to_text, render_children
@@ -129,6 +129,14 @@ def start(url: str) -> Request:
     if any(pattern.match(url) for pattern in URL_PATTERNS):
         return Request(url, then=read_embed)
     return Request(url, then=read_host)
+
+
+def parse_page(html: str, url: str) -> ParsedPage:
+    """Read one answer as a page: an embed page (its thread data) or a host page (its post;
+    the embed page as its next page)."""
+    response = Response(url=url, status=200, headers=(), content=b"", text=html)
+    reader = read_embed if _THREAD_DATA.search(html) else read_host
+    return pagemeta.page_of(reader(response))
 
 
 def read_host(response: Response) -> Iterator[Found]:

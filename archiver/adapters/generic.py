@@ -23,7 +23,7 @@ from extruct.w3cmicrodata import MicrodataExtractor
 from selectolax.lexbor import LexborHTMLParser
 
 from archiver.adapters import pagemeta
-from archiver.adapters.base import PageFacts, ParsedComment
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage
 from archiver.adapters.contract import Found, Request, Response
 from archiver.adapters.depth import cap_depth
 from archiver.adapters.render import html_to_text
@@ -90,7 +90,11 @@ def _normal(item: Any) -> Any:  # noqa: ANN401 - JSON/microdata of any shape
 def structured(html: str, url: str) -> list[Any]:
     """The page's JSON-LD blocks and microdata items, in one (JSON-LD) shape (html: its block
     nesting capped already, archiver.adapters.depth)."""
-    doc = lxml.html.fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+    try:
+        doc = lxml.html.fromstring(html.encode("utf-8", "surrogatepass"),
+                                   parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except (lxml.etree.ParserError, ValueError):  # an empty document: nothing described
+        return []
     found: list[Any] = list(JsonLdExtractor().extract_items(doc, base_url=url))
     found.extend(_normal(i) for i in _Microdata(add_html_node=True).extract_items(doc, url))
     return found
@@ -226,6 +230,12 @@ def _states_no_comments(items: list[Any]) -> bool:
         return False
     count = post.get("commentCount")
     return ("comment" in post and not _as_list(post.get("comment"))) or str(count) == "0"
+
+
+def parse_page(html: str, url: str) -> ParsedPage:
+    """Read a page (read_page's findings as one ParsedPage)."""
+    response = Response(url=url, status=200, headers=(), content=b"", text=html)
+    return pagemeta.page_of(read_page(response))
 
 
 def read_page(response: Response) -> Iterator[Found]:

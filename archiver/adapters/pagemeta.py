@@ -5,16 +5,18 @@ or described as data (the generic schema.org adapter)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.adapters.base import ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
+from archiver.adapters.contract import Request
 from archiver.adapters.dates import parse_date
 from archiver.adapters.render import render_children
+from archiver.errors import ParseError
 
 POST_TYPES = frozenset(("Article", "BlogPosting", "NewsArticle", "DiscussionForumPosting",
                         "SocialMediaPosting", "TechArticle", "Report", "WebPage", "QAPage",
@@ -23,6 +25,25 @@ POST_TYPES = frozenset(("Article", "BlogPosting", "NewsArticle", "DiscussionForu
 _BODY_SELECTORS = ('[itemprop="articleBody"]', ".entry-content", ".post-content", ".post-body",
                    ".article-body", ".entry-body", ".post-entry", "article .content")
 _TITLE_SELECTORS = ("h1.entry-title", "h1.post-title", ".entry-title", "article h1", "h1")
+
+
+def page_of(found: Iterable[object]) -> ParsedPage:
+    """What one callback yielded, as a ParsedPage (its first thread; the first request's URL as
+    the next page): the shape the generated tests and benches read every adapter in."""
+    thread: ParsedThread | None = None
+    page = ParsedPage(thread=ParsedThread(url="", title="", body_html=""))
+    for item in found:
+        if isinstance(item, ParsedThread) and thread is None:
+            thread = page.thread = item
+        elif isinstance(item, ParsedComment):
+            page.comments.append(item)
+        elif isinstance(item, PageFacts):
+            page.page_number, page.comments_closed = item.number, item.comments_closed
+        elif isinstance(item, Request) and page.next_page_url is None:
+            page.next_page_url = item.url
+    if thread is None:
+        raise ParseError("the answer shows no thread")
+    return page
 
 
 def text_of(node: LexborNode | None) -> str:
