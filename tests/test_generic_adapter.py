@@ -158,6 +158,9 @@ def test_a_page_with_no_schema_org_comments_is_refused() -> None:
     with pytest.raises(UnsupportedSite, match="no comments described as schema.org data"):
         read(ld({"@context": "https://schema.org", "@type": "BlogPosting", "headline": "x"}))
     assert not generic.matches("<html><body><p>Comment below!</p></body></html>")
+    assert not generic.matches('{"@type": "CommentAction"} itemtype="https://schema.org/CommentAction"')
+    assert generic.matches('<script type="application/ld+json">{"comment": [{"@type": ["Comment"]'
+                           ', "text": "x"}]}</script>')
 
 
 def test_generic_is_the_last_word() -> None:

@@ -35,7 +35,7 @@ EXAMPLES: tuple[str, ...] = ()
 
 COMMENT_TYPES = frozenset(("comment", "usercomments"))  # any case: pages write "schema.org/comment"
 _TEXT_PROPS = ("text", "commentText", "articleBody", "description")
-_HINT = re.compile(r"schema\.org/(?:comment|usercomments)\b|[\"']@?type[\"']\s*:\s*[\"']"
+_HINT = re.compile(r"schema\.org/(?:comment|usercomments)\b|[\"']@?type[\"']\s*:\s*\[?\s*[\"']"
                    r"(?:https?://schema\.org/)?comment[\"']", re.IGNORECASE)
 
 
