@@ -13,7 +13,7 @@ import pytest
 from archiver.adapters import ADAPTERS, adapter_for, disqus, generic, typepad
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.contract import JSON, Request, Response
-from archiver.devserver import Route, load_fixture, serve_fixture
+from archiver.devserver import FixtureServer, Route, load_fixture, serve_fixture
 from archiver.errors import ParseError
 from tests.conftest import FIXTURES, MOA
 
@@ -260,12 +260,15 @@ def test_the_embed_page_asked_for_directly_is_a_thread_of_its_own() -> None:
 
 # ---- end to end through the CLI -----------------------------------------------------------
 
-def serve(folder: Path, monkeypatch: pytest.MonkeyPatch, **extra: Route):  # noqa: ANN201
-    server = serve_fixture(folder)
-    for path, route in extra.items():
-        server.routes[path] = route
-    monkeypatch.setenv("ARCHIVER_FETCH_ORIGIN_MAP", f"https://disqus.com={server.base_url}")
-    return server
+def serve(folder: Path, monkeypatch: pytest.MonkeyPatch, **extra: Route
+          ) -> tuple[FixtureServer, FixtureServer]:
+    """The blog (origin rewritten to it) and a stand-in of its own for https://disqus.com (the
+    same routes, files unchanged), fetch.origin_map sending disqus.com there."""
+    blog = serve_fixture(folder)
+    _, routes = load_fixture(folder)
+    stand_in = FixtureServer({**routes, **extra}).start()
+    monkeypatch.setenv("ARCHIVER_FETCH_ORIGIN_MAP", f"https://disqus.com={stand_in.base_url}")
+    return blog, stand_in
 
 
 def exported(cli, url: str) -> dict:  # noqa: ANN001
@@ -275,21 +278,23 @@ def exported(cli, url: str) -> dict:  # noqa: ANN001
 
 
 def test_archive_follows_the_cursor_through_the_api(data_dir, cli, monkeypatch) -> None:
-    server = serve(PAGED, monkeypatch)
+    blog, stand_in = serve(PAGED, monkeypatch)
     try:
-        url = server.url(LONG_PATH)
+        url = blog.url(LONG_PATH)
         result = cli("archive", url)
         thread = exported(cli, url)
     finally:
-        server.stop()
+        blog.stop()
+        stand_in.stop()
     assert result.code == 0, result.err
     assert "41 comments" in result.out
-    asked = [path for method, path, _ in server.requests if path != "/robots.txt"]
-    assert asked[0] == LONG_PATH
-    assert any(p.startswith("/embed/comments/?base=default&f=purseblog") for p in asked)
-    api = [p for p in asked if p.startswith("/api/3.0/threads/listPostsThreaded?")]
-    assert len(api) == 1 and "cursor=1%3A25%3A0" in api[0]
+    assert [p for _, p, _ in blog.requests if p != "/robots.txt"] == [LONG_PATH]
+    asked = [p for _, p, _ in stand_in.requests if p != "/robots.txt"]
+    assert len(asked) == 2 and asked[0].startswith("/embed/comments/?base=default&f=purseblog")
+    assert asked[1].startswith("/api/3.0/threads/listPostsThreaded?")
+    assert "cursor=1%3A25%3A0" in asked[1] and "thread=4482008787" in asked[1]
     assert thread["site"]["platform"] == "disqus" and thread["pages"] == 3
+    assert thread["url"] == blog.url(LONG_PATH)  # the blog's post, not Disqus's stand-in
     assert [c["source_id"] for c in thread["comments"]] == [p["id"] for p in posts(LONG)]
     by_id = {c["source_id"]: c for c in thread["comments"]}
     assert (by_id["2455083458"]["parent_source_id"], by_id["2455083458"]["depth"]) == (
@@ -298,40 +303,40 @@ def test_archive_follows_the_cursor_through_the_api(data_dir, cli, monkeypatch) 
 
 def test_robots_txt_of_disqus_is_obeyed(data_dir, cli, monkeypatch) -> None:
     robots = Route(body=b"User-agent: *\nDisallow: /embed/\n", content_type="text/plain")
-    server = serve(SHORT, monkeypatch, **{"/robots.txt": robots})
+    blog, stand_in = serve(SHORT, monkeypatch, **{"/robots.txt": robots})
     try:
-        url = server.url(SHORT_PATH)
+        url = blog.url(SHORT_PATH)
         result = cli("archive", url)
         thread = exported(cli, url)
     finally:
-        server.stop()
+        blog.stop()
+        stand_in.stop()
     assert result.code == 3, result.out + result.err  # a page of the thread could not be had
-    assert "robots.txt" in result.err.lower() or "robots" in result.out.lower()
-    assert not any(p.startswith("/embed/") for _, p, _ in server.requests)
+    assert "robots" in (result.out + result.err).lower()
+    assert [p for _, p, _ in stand_in.requests] == ["/robots.txt"]  # asked, then obeyed
     assert thread["title"].startswith("Feast Your Eyes") and thread["comments"] == []
 
 
 def test_a_post_deleted_upstream_is_flagged_removed_on_the_next_read(data_dir, cli,
                                                                      monkeypatch) -> None:
-    origin, routes = load_fixture(SHORT)
-    server = serve(SHORT, monkeypatch)
+    blog, stand_in = serve(SHORT, monkeypatch)
     try:
-        url = server.url(SHORT_PATH)
+        url = blog.url(SHORT_PATH)
         assert cli("archive", url).code == 0
         data = json.loads((SHORT / "threadData.json").read_text(encoding="utf-8"))
         for post in data["response"]["posts"]:
             if post["id"] == "2321096613":
                 post.update(isDeleted=True, message="", raw_message="")
-        server.set_page("/embed/comments/", disqus_page(json.dumps(data)))
+        stand_in.set_page("/embed/comments/", disqus_page(json.dumps(data)))
         second = cli("archive", url)
         thread = exported(cli, url)
     finally:
-        server.stop()
+        blog.stop()
+        stand_in.stop()
     assert second.code == 0, second.err
     gone = [c for c in thread["comments"] if c["removed"]]
     assert [c["source_id"] for c in gone] == ["2321096613"]
     assert len(thread["comments"]) == 16  # kept, flagged, never deleted
-    assert origin == ORIGIN and "/embed/comments/" in routes
 
 
 def test_detection_never_reaches_generic_for_a_disqus_page() -> None:

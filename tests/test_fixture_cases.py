@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from archiver.adapters import ADAPTERS
-from archiver.devserver import serve_fixture
+from archiver.devserver import FixtureServer, load_fixture, serve_fixture
 from archiver.errors import IncompleteFetch
 from tests.conftest import FIXTURES
 
@@ -101,11 +101,14 @@ def shows_in_text_and_mirror(thread: dict[str, Any], dump: str, mirror: Path) ->
         1 for c in thread["comments"] if c["parent_source_id"] and c["kind"] == "comment")
 
 
-def also_served(folder: Path, base: str) -> str:
-    """fetch.origin_map sending the other origins the case serves (routes.json's "also", e.g.
-    https://disqus.com for a blog's Disqus thread) to the case's own server."""
+def serve_also(folder: Path) -> list[tuple[str, FixtureServer]]:
+    """A server of its own for each other origin the case serves (routes.json's "also", e.g.
+    https://disqus.com for a blog's Disqus thread): the same routes, the files unchanged (no
+    origin rewritten). One stand-in per origin: fetch.origin_map names what a stand-in answers
+    by the origin it stands for, so two origins must never share one."""
     spec = json.loads((folder / "routes.json").read_text(encoding="utf-8"))
-    return " ".join(f"{origin}={base}" for origin in spec.get("also", []))
+    _, routes = load_fixture(folder)
+    return [(origin, FixtureServer(routes).start()) for origin in spec.get("also", [])]
 
 
 @pytest.mark.parametrize(("folder", "case"), CASES)
@@ -117,10 +120,12 @@ def test_fixture_case(
     if not has_adapter(platform):
         pytest.skip(f"no adapter for platform {platform!r} yet")
     server = serve_fixture(folder)
+    also = serve_also(folder)
     try:
         base = server.base_url
         url = server.url(case["start"])
-        monkeypatch.setenv("ARCHIVER_FETCH_ORIGIN_MAP", also_served(folder, base))
+        monkeypatch.setenv("ARCHIVER_FETCH_ORIGIN_MAP",
+                           " ".join(f"{origin}={extra.base_url}" for origin, extra in also))
         result = cli("archive", url)
         if case.get("complete", True):
             assert result.code == 0, result.err
@@ -132,6 +137,8 @@ def test_fixture_case(
         mirrored = cli("export", "html", url, "--out", str(data_dir / "mirror"))
     finally:
         server.stop()
+        for _, extra in also:
+            extra.stop()
     assert dumped.code == 0 and mirrored.code == 0, dumped.err + mirrored.err
     assert exported.code == 0, exported.err
     lines = exported.out.splitlines()
