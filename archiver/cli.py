@@ -161,7 +161,8 @@ def incomplete_error(report: ArchiveReport) -> ArchiverError:
 def archive(
     url: Annotated[str, typer.Argument(help="URL of the thread (the post page).")],
     platform: Annotated[
-        str, typer.Option(metavar="NAME", help="Platform (typepad), or auto to detect.")
+        str, typer.Option(metavar="NAME", help="Platform (typepad, wordpress, blogger, phpbb, "
+                          "discourse...: see README), or auto to detect.")
     ] = "auto",
     ignore_robots: Annotated[
         bool, typer.Option("--ignore-robots", help="Skip robots.txt (only for your own site).")
