@@ -9,6 +9,7 @@ schema.org comments is refused (UnsupportedSite, exit 5) unless its post states 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html as html_lib
 import re
@@ -18,8 +19,6 @@ from urllib.parse import urldefrag, urljoin
 
 import lxml.etree
 import lxml.html
-from extruct.jsonld import JsonLdExtractor
-from extruct.w3cmicrodata import MicrodataExtractor
 from selectolax.lexbor import LexborHTMLParser
 
 from archiver.adapters import pagemeta
@@ -42,21 +41,33 @@ _HINT = re.compile(r"schema\.org/(?:comment|usercomments)\b|[\"']@?type[\"']\s*:
 _TEXT = lxml.etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
 
 
-class _Microdata(MicrodataExtractor):  # type: ignore[misc]
-    """extruct's microdata reader, but a ``<time content=...>`` without ``datetime`` gives its
-    content (as extruct does for every other element, "used in schema.org examples"), then its
-    text, as the microdata spec says for a time element, instead of nothing; and a property's
-    text is its text nodes (scripts and styles left out) with whitespace folded, where extruct
-    cleans a deep copy of the element first (two thirds of the time on a long article)."""
+@functools.cache
+def _extractors() -> tuple[Any, Any]:
+    """extruct's JSON-LD and microdata readers, imported on first use: importing extruct loads
+    its every format's dependencies (bs4, rdflib, mf2py: about 0.3 s), which no other command
+    than a generic read should pay at start-up."""
+    from extruct.jsonld import JsonLdExtractor
+    from extruct.w3cmicrodata import MicrodataExtractor
 
-    def _extract_textContent(self, node: Any) -> str:  # noqa: ANN401 - an lxml element
-        return " ".join(" ".join(_TEXT(node)).split())
+    class Microdata(MicrodataExtractor):  # type: ignore[misc]
+        """extruct's microdata reader, but a ``<time content=...>`` without ``datetime`` gives
+        its content (as extruct does for every other element, "used in schema.org examples"),
+        then its text, as the microdata spec says for a time element, instead of nothing; and a
+        property's text is its text nodes (scripts and styles left out) with whitespace folded,
+        where extruct cleans a deep copy of the element first (two thirds of the time on a long
+        article)."""
 
-    def _extract_property_value(self, node: Any, items_seen: Any, base_url: Any,  # noqa: ANN401
-                                itemids: Any, force: bool = False) -> Any:  # noqa: ANN401
-        if node.tag == "time" and not node.get("datetime") and node.get("itemscope") is None:
-            return node.get("content") or self._extract_textContent(node)
-        return super()._extract_property_value(node, items_seen, base_url, itemids, force)
+        def _extract_textContent(self, node: Any) -> str:  # noqa: ANN401 - an lxml element
+            return " ".join(" ".join(_TEXT(node)).split())
+
+        def _extract_property_value(self, node: Any, items_seen: Any,  # noqa: ANN401
+                                    base_url: Any, itemids: Any,  # noqa: ANN401
+                                    force: bool = False) -> Any:  # noqa: ANN401
+            if node.tag == "time" and not node.get("datetime") and node.get("itemscope") is None:
+                return node.get("content") or self._extract_textContent(node)
+            return super()._extract_property_value(node, items_seen, base_url, itemids, force)
+
+    return JsonLdExtractor, Microdata
 
 
 def matches(html: str, url: str = "") -> bool:
@@ -95,8 +106,9 @@ def structured(html: str, url: str) -> list[Any]:
                                    parser=lxml.html.HTMLParser(encoding="utf-8"))
     except (lxml.etree.ParserError, ValueError):  # an empty document: nothing described
         return []
-    found: list[Any] = list(JsonLdExtractor().extract_items(doc, base_url=url))
-    found.extend(_normal(i) for i in _Microdata(add_html_node=True).extract_items(doc, url))
+    jsonld, microdata = _extractors()
+    found: list[Any] = list(jsonld().extract_items(doc, base_url=url))
+    found.extend(_normal(i) for i in microdata(add_html_node=True).extract_items(doc, url))
     return found
 
 
