@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 from annotated_types import Ge
 
 from archiver import __version__
+from archiver.fetch.oauth import OAuthApp
 
 if TYPE_CHECKING:
     from archiver.fetch.result import FetchResult
@@ -62,6 +63,9 @@ class FetchSettings:
     # comma-separated FROM=TO pairs) sends every request for a FROM URL to the same path on TO
     # (a mirror, a local copy, tests). The adapters build the real URLs; only the fetch moves.
     origin_map: str = ""
+    # APIs that need application-only OAuth (Reddit's), with the app's credentials from the
+    # config ([reddit]); the fetcher puts their bearer token on those hosts' requests
+    oauth_apps: tuple[OAuthApp, ...] = ()
     clock: Callable[[], float] = time.monotonic  # injectable for tests
     sleep: Callable[[float], None] = time.sleep  # injectable for tests
 
