@@ -27,7 +27,7 @@ from archiver.config.types import (
 )
 from archiver.fetch import FetchSettings
 from archiver.fetch.guard import parse_networks
-from archiver.fetch.oauth import REDDIT_MIN_DELAY, reddit_app
+from archiver.fetch.oauth import reddit_app
 from archiver.fetch.settings import parse_origin_map
 from archiver.store.db import default_database_url
 
@@ -295,9 +295,6 @@ class Settings:
             fetch.user_agent = f"archiver/{__version__} (+{contact})"
         reddit = config.reddit
         fetch.oauth_apps = (reddit_app(reddit.client_id.strip(), reddit.client_secret.strip()),)
-        # Reddit's published budget (100 requests a minute per client id) is a floor on its delay
-        api = "oauth.reddit.com"
-        fetch.host_delays[api] = max(fetch.host_delays.get(api, fetch.delay), REDDIT_MIN_DELAY)
         for site in config.sites:
             if site.delay is not None:
                 for host in site.hosts():

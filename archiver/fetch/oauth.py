@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
@@ -41,7 +41,7 @@ class OAuthApp:
     api_hosts: tuple[str, ...]  # hosts whose requests carry the bearer token
     token_url: str
     client_id: str = ""
-    client_secret: str = ""
+    client_secret: str = field(default="", repr=False)
     how_to_configure: str = ""  # the one line said when a request needs it and it is missing
 
     @property
