@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.adapters import adapter_for_url, reddit
@@ -22,6 +24,7 @@ from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
 from archiver.adapters.contract import Request, Response
 from archiver.config import load_settings
 from archiver.devserver import FixtureServer, Route, serve_fixture
+from archiver.errors import ParseError
 from archiver.fetch import Fetcher, FetchSettings
 from archiver.fetch.oauth import REDACTED, reddit_app
 from tests.conftest import FIXTURES
@@ -287,3 +290,35 @@ def test_the_token_does_not_follow_a_redirect_to_another_host() -> None:
     assert first["Authorization"] == "bearer T1"
     (hop,) = [h for m, p, h in other.requests if p == "/x"]
     assert "Authorization" not in hop
+
+
+# -- any JSON: a parse error or a reading, never another exception -------------------------
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(
+    max_size=8) | st.sampled_from(["t1", "t3", "more", "Listing", "t1_a", "_", "id", ""])
+_KEYS = st.sampled_from(["kind", "data", "children", "id", "parent_id", "replies", "author",
+                         "created_utc", "body_html", "permalink", "json", "things", "title"])
+JSONISH = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+    _KEYS, inner, max_size=6), max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSONISH, depth=st.integers(0, 12))
+def test_any_json_reads_or_is_a_parse_error(value: object, depth: int) -> None:
+    text = json.dumps(value)
+    for read in (partial_tree(None), partial_tree(depth), lambda r: reddit.read_more("x", depth,
+                                                                                      False, r)):
+        try:
+            found = list(read(Response(url="https://oauth.reddit.com/comments/x", status=200,
+                                       headers=(), content=b"", text=text)))
+        except ParseError as exc:
+            assert str(exc)
+            continue
+        for item in found:
+            if isinstance(item, ParsedComment):
+                assert isinstance(item.source_id, str) and item.depth >= 0
+                assert isinstance(item.body_html, str) and isinstance(item.author_name, str)
+
+
+def partial_tree(depth: int | None):  # type: ignore[no-untyped-def]
+    return lambda response: reddit.read_tree("x", depth, response)

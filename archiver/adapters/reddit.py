@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
+from archiver.adapters.base import PageFacts, ParsedComment, ParsedPage, ParsedThread
 from archiver.adapters.contract import JSON, Found, Request, Response
 from archiver.adapters.render import html_to_text
 from archiver.errors import ParseError, UnsupportedSite
@@ -81,6 +81,22 @@ def morechildren_url(link: str, ids: Iterable[str]) -> str:
             f"&limit_children=false&sort={SORT}&raw_json=1")
 
 
+def parse_page(text: str, url: str) -> ParsedPage:
+    """Read one tree answer (its JSON text; url the answer's): the post, the comments it holds,
+    the first request for what it collapsed. ParseError when it is no such answer."""
+    try:
+        found = list(read_tree(post_id(url) if _ID.search(url) else "", None, Response(
+            url=url, status=200, headers=(), content=b"", text=text)))
+    except (ValueError, UnsupportedSite) as exc:  # json's JSONDecodeError is a ValueError
+        raise ParseError(f"{url}: not a Reddit tree answer ({exc})") from exc
+    thread = next(item for item in found if isinstance(item, ParsedThread))
+    facts = next(item for item in found if isinstance(item, PageFacts))
+    follow = [item.url for item in found if isinstance(item, Request)]
+    return ParsedPage(thread=thread, comments=[c for c in found if isinstance(c, ParsedComment)],
+                      comments_closed=facts.comments_closed,
+                      next_page_url=follow[0] if follow else None)
+
+
 def start(url: str) -> Request:
     link = post_id(url)
     return Request(tree_url(link), then=partial(read_tree, link, None), accept=JSON)
@@ -91,7 +107,10 @@ def start(url: str) -> Request:
 
 def _when(value: Any) -> datetime | None:  # noqa: ANN401 - a JSON number, or anything
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, ValueError, OSError):  # no date a page could show
+            return None
     return None
 
 
@@ -109,6 +128,10 @@ def _html(value: Any) -> str:  # noqa: ANN401
 def _author(name: Any) -> tuple[str, str | None]:  # noqa: ANN401
     name = name if isinstance(name, str) and name else "[deleted]"
     return name, None if name == "[deleted]" else f"{SITE}/user/{name}"
+
+
+def _field(value: Any, key: str) -> Any:  # noqa: ANN401 - JSON of any shape
+    return value.get(key) if isinstance(value, dict) else None
 
 
 def _listing(value: Any) -> list[Any]:  # noqa: ANN401
@@ -164,7 +187,8 @@ def _comment(data: dict[str, Any], depth: int, link: str) -> ParsedComment:
 def _more(data: dict[str, Any], link: str, depth: int, closed: bool) -> Iterator[Request]:
     """The requests a "more" object stands for: its ids in batches, or the subtree under its
     parent for a "continue this thread" stub (no ids)."""
-    ids = [c for c in data.get("children") or () if isinstance(c, str) and c]
+    listed = data.get("children")
+    ids = [c for c in listed if isinstance(c, str) and c] if isinstance(listed, list) else []
     if ids:
         for at in range(0, len(ids), BATCH):
             yield Request(morechildren_url(link, ids[at:at + BATCH]),
@@ -220,11 +244,10 @@ def read_more(link: str, depth: int, closed: bool, response: Response) -> Iterat
     """An /api/morechildren answer: a flat list of things in display order, each nested under
     its ``parent_id`` (one read before it here, or the comment the "more" object stood under,
     whose children are at depth)."""
-    answer = response.json()
-    things = (answer.get("json") or {}).get("data", {}).get("things") \
-        if isinstance(answer, dict) else None
+    answer = _field(response.json(), "json")
+    things = _field(_field(answer, "data"), "things")
     if not isinstance(things, list):
-        errors = (answer.get("json") or {}).get("errors") if isinstance(answer, dict) else None
+        errors = _field(answer, "errors")
         raise ParseError(f"{response.url}: no things in the answer ({errors or 'no data'})")
     depths: dict[str, int] = {}
     for thing in things:
