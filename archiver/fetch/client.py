@@ -21,7 +21,7 @@ from archiver.fetch.deadline import install as install_deadline
 from archiver.fetch.guard import AddressPolicy, Guard, Resolver, parse_networks, system_resolver
 from archiver.fetch.guard import install as install_guard
 from archiver.fetch.limits import LimitExceeded, check_url, decode_body
-from archiver.fetch.oauth import OAuth, OAuthApp, redact
+from archiver.fetch.oauth import OAuth, redact, token_poster
 from archiver.fetch.politeness import Politeness, host_key
 from archiver.fetch.result import FetchResult
 from archiver.fetch.retry import (
@@ -113,7 +113,8 @@ class Fetcher:
         self._deadlines = Deadlines()
         self.total_timeout_enforced = install_deadline(self._client, self._deadlines)
         self.politeness = Politeness(s)
-        self.oauth = OAuth(s.oauth_apps, clock=s.clock)
+        self.oauth = OAuth(s.oauth_apps, clock=s.clock)  # bearer tokens (Reddit's API)
+        self._post_token = token_poster(self._client, lambda u: map_origin(u, self.origin_map))
         self._retry = RetryPolicy(s)
         self.robots = RobotsCache(s, self._fetch_robots, on_rules=self._apply_robots_rates)
         self._local = threading.local()  # record_robots of the fetch in progress
@@ -235,7 +236,7 @@ class Fetcher:
                     status=result.status,
                 ) from exc
             if host_key(target) != host_key(current):  # a token is for its own host only
-                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+                headers = {k: v for k, v in headers.items() if k != "Authorization"}
             current = target
 
     # -- retries ----------------------------------------------------------------------------
@@ -487,16 +488,6 @@ class Fetcher:
     def _log_failure(url: str, attempt: int, started: float, why: str) -> None:
         ms = int((time.monotonic() - started) * 1000)
         log.info("GET %s failed after %d ms attempt %d: %s", url, ms, attempt, why)
-
-    def _post_token(self, app: OAuthApp) -> httpx.Response:
-        """The OAuth token request (client credentials, HTTP basic auth): not recorded, its
-        answer is the token."""
-        return self._client.post(
-            map_origin(app.token_url, self.origin_map),
-            auth=(app.client_id, app.client_secret),
-            data={"grant_type": "client_credentials"},
-            headers={"Accept": "application/json"},
-        )
 
     # -- robots.txt -------------------------------------------------------------------------
 

@@ -142,3 +142,16 @@ class OAuth:
         log.info("%s OAuth token obtained (valid %.0f s)", app.name, lifetime)
         # renewed a minute early: a request sent just before expiry must not be refused
         return _Token(value, self.clock() + max(lifetime - 60.0, lifetime / 2))
+
+
+def token_poster(client: httpx.Client, locate: Callable[[str], str]
+                 ) -> Callable[[OAuthApp], httpx.Response]:
+    """The token request for an app, made with client (locate: the fetcher's origin map): the
+    client credentials grant, the app's id and secret as HTTP basic auth. Never recorded."""
+
+    def post(app: OAuthApp) -> httpx.Response:
+        return client.post(locate(app.token_url), auth=(app.client_id, app.client_secret),
+                           data={"grant_type": "client_credentials"},
+                           headers={"Accept": "application/json"})
+
+    return post
