@@ -36,6 +36,7 @@ class FixtureServer:
         self.routes: dict[str, Route] = dict(routes or {})
         self.origin = origin
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
+        self.forms: list[tuple[str, bytes]] = []  # (path, body) of each POST with a body
         self.delay = 0.0  # seconds each response waits before it is sent (a slow site)
         self._lock = threading.Lock()
         server = self
@@ -46,10 +47,20 @@ class FixtureServer:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_POST(self) -> None:  # noqa: N802 - a form (an OAuth token request)
+                length = self.headers.get("Content-Length", "0")
+                body = self.rfile.read(int(length) if length.isdecimal() else 0)
+                self.answer("POST", body)
+
             def do_GET(self) -> None:  # noqa: N802
+                self.answer("GET", b"")
+
+            def answer(self, method: str, form: bytes) -> None:
                 path = urlsplit(self.path).path
                 with server._lock:
-                    server.requests.append(("GET", self.path, dict(self.headers.items())))
+                    server.requests.append((method, self.path, dict(self.headers.items())))
+                    if form:
+                        server.forms.append((self.path, form))
                     route = server.routes.get(self.path) or server.routes.get(path)
                 if server.delay:
                     time.sleep(server.delay)

@@ -42,7 +42,9 @@ def _watch_adapters() -> None:
     from archiver.adapters import ADAPTERS
 
     for module in ADAPTERS:
-        original = module.parse_page
+        original = getattr(module, "parse_page", None)
+        if original is None:  # an adapter read through its callbacks alone
+            continue
 
         def counting(
             html: str, url: str, _original: Any = original, _name: str = module.PLATFORM

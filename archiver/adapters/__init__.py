@@ -17,6 +17,7 @@ from archiver.adapters import (
     lobsters,
     mastodon,
     phpbb,
+    reddit,
     smf,
     typepad,
     vbulletin,
@@ -31,8 +32,8 @@ from archiver.errors import UnsupportedSite
 # after the forums, which a WordPress site may host beside its blog; the generic schema.org
 # reader last (any page no platform adapter knows)
 ADAPTERS: tuple[Adapter, ...] = (
-    typepad, hackernews, lobsters, mastodon, lemmy, disqus, blogger, phpbb, xenforo, vbulletin,
-    smf, invision, discourse, wordpress, generic,
+    typepad, hackernews, lobsters, mastodon, lemmy, reddit, disqus, blogger, phpbb, xenforo,
+    vbulletin, smf, invision, discourse, wordpress, generic,
 )
 
 

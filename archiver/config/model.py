@@ -27,6 +27,7 @@ from archiver.config.types import (
 )
 from archiver.fetch import FetchSettings
 from archiver.fetch.guard import parse_networks
+from archiver.fetch.oauth import reddit_app
 from archiver.fetch.settings import parse_origin_map
 from archiver.store.db import default_database_url
 
@@ -233,6 +234,14 @@ class SiteConfig(Table):
         return {urlsplit(u).netloc.lower() for u in urls}
 
 
+class RedditSection(Table):
+    """[reddit]: the OAuth app whose credentials read Reddit's API (application-only OAuth; a
+    'script' app made at https://www.reddit.com/prefs/apps). Never in a capture or an export."""
+
+    client_id: str = ""
+    client_secret: str = ""
+
+
 class ArchiverConfig(BaseSettings):
     """The whole file, after the ARCHIVER_* variables were laid over it (loading.py)."""
 
@@ -243,6 +252,7 @@ class ArchiverConfig(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     refresh: RefreshPolicy = RefreshPolicy()
     pictures: PicturesPolicy = PicturesPolicy()
+    reddit: RedditSection = RedditSection()
     sites: list[SiteConfig] = []
 
     @model_validator(mode="before")
@@ -283,6 +293,8 @@ class Settings:
         contact = (config.fetch.contact or "").strip()  # type: ignore[attr-defined]
         if contact and "user_agent" not in values:
             fetch.user_agent = f"archiver/{__version__} (+{contact})"
+        reddit = config.reddit
+        fetch.oauth_apps = (reddit_app(reddit.client_id.strip(), reddit.client_secret.strip()),)
         for site in config.sites:
             if site.delay is not None:
                 for host in site.hosts():

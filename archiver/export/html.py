@@ -19,12 +19,20 @@ from pathlib import Path
 from typing import TextIO
 
 import nh3
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from archiver import __version__
 from archiver.adapters.depth import cap_depth
 from archiver.export import output, pictures
-from archiver.export.replies import MAX_INDENT, PING_LABELS, ReplyIndex, is_ping
+from archiver.export.replies import (
+    MAX_INDENT,
+    NEST_FROM,
+    PING_LABELS,
+    ReplyIndex,
+    depth_note,
+    is_ping,
+    reply_counts,
+)
 from archiver.export.selection import (
     Resolved,
     Sources,
@@ -312,12 +320,16 @@ class MirrorWriter:
             total, replies = 0, ReplyIndex()
             self.sources = capture_sources(self.session, thread.id or 0)
             pings: list[tuple[Comment, Sequence[CommentVersion]]] = []
+            nesting = Nesting(out, self._reply_counts(thread))
             for comment, history in iter_comments_with_history(self.session, thread.id or 0):
                 if is_ping(comment):
                     pings.append((comment, history))  # listed apart, after the comments
                     continue
+                nesting.before(comment)
                 self._comment(out, thread, comment, history, replies)
+                nesting.after(comment)
                 total += 1
+            nesting.close()
             if total == 0:
                 out.write('<p class="notice">No comments.</p>\n')
             out.write("</section>\n")
@@ -343,6 +355,17 @@ class MirrorWriter:
         self.report.threads += 1
         self.report.comments += total
         return current
+
+    def _reply_counts(self, thread: Thread) -> dict[str, int] | None:
+        """Replies under each comment, for a thread whose replies are nested in <details> (one
+        of NEST_FROM comments or more, or deeper than MAX_INDENT); None: drawn flat."""
+        rows = self.session.exec(
+            select(Comment.source_id, Comment.parent_source_id, Comment.depth)
+            .where(Comment.thread_id == thread.id, col(Comment.kind).not_in(PING_LABELS))
+        ).all()
+        if len(rows) < NEST_FROM and max((r[2] for r in rows), default=0) <= MAX_INDENT:
+            return None
+        return reply_counts((r[0], r[1]) for r in rows)
 
     def _comment(self, out: TextIO, thread: Thread, comment: Comment,
                  history: Sequence[CommentVersion], replies: ReplyIndex) -> None:
@@ -383,7 +406,7 @@ class MirrorWriter:
             f'{"from" if ping else "by"}: <span class="author">{author}</span> | {time_tag}'
             + (f' | <a class="number" href="#{anchor}">{number}</a>' if number is not None
                else f' | <a class="number" href="#{anchor}">#</a>')
-            + "</p>\n"
+            + _e(depth_note(comment.depth)) + "</p>\n"
         )
         source = self.sources.get(comment.capture_id or -1)
         if source is not None:
@@ -407,6 +430,42 @@ class MirrorWriter:
                 )
             out.write("</details>\n")
         out.write("</article>\n")
+
+
+class Nesting:
+    """A large or deep tree's replies inside <details class="replies" open> under the comment
+    they answer (collapsible without JavaScript). Comments come in tree order; one whose parent
+    is not an open subtree closes what is open and stands at the top level (its reply-to line
+    still says whom it answers)."""
+
+    def __init__(self, out: TextIO, counts: dict[str, int] | None) -> None:
+        self.out, self.counts = out, counts
+        self.open: list[str] = []  # source ids whose replies' <details> is open, outermost first
+        self.opened: set[str] = set()
+
+    def before(self, comment: Comment) -> None:
+        if self.counts is None:
+            return
+        parent = comment.parent_source_id
+        while self.open and (parent not in self.opened or self.open[-1] != parent):
+            self.opened.discard(self.open.pop())
+            self.out.write("</details>\n")
+
+    def after(self, comment: Comment) -> None:
+        count = (self.counts or {}).get(comment.source_id)
+        if not count or comment.source_id in self.opened:
+            return
+        level = min(comment.depth + 1, MAX_INDENT)
+        noun = "reply" if count == 1 else "replies"
+        self.out.write(f'<details class="replies" open><summary class="depth-{level}">'
+                       f"{count} {noun} to {_e(comment.author_name)}</summary>\n")
+        self.open.append(comment.source_id)
+        self.opened.add(comment.source_id)
+
+    def close(self) -> None:
+        self.out.write("</details>\n" * len(self.open))
+        self.open.clear()
+        self.opened.clear()
 
 
 def export(session: Session, resolved: Resolved, folder: Path) -> HtmlReport:

@@ -3,11 +3,15 @@ parent showed), how deep it sits, and which items are pings listed apart from th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from archiver.store.models import Comment
 
 MAX_INDENT = 10  # deeper replies are drawn at this depth (their depth is still said)
+# the HTML mirror nests replies in collapsible <details> for a thread this large, or deeper
+# than MAX_INDENT: a long tree stays readable without JavaScript
+NEST_FROM = 200
 PING_LABELS = {"pingback": "Pingback", "trackback": "Trackback"}
 
 
@@ -50,3 +54,37 @@ class ReplyIndex:
 
 def indent(depth: int) -> str:
     return "    " * max(0, min(depth, MAX_INDENT))
+
+
+def depth_note(depth: int) -> str:
+    """" | level N" for a reply deeper than the indentation shows ("" otherwise)."""
+    return f" | level {depth}" if depth > MAX_INDENT else ""
+
+
+def reply_counts(pairs: Iterable[tuple[str, str | None]]) -> dict[str, int]:
+    """How many replies (all levels) each comment has, from (source id, parent's source id)
+    pairs; comments without replies are left out. A cycle of parents counts nothing twice."""
+    pairs = list(pairs)
+    known = {source_id for source_id, _ in pairs}
+    children: dict[str, list[str]] = {}
+    for source_id, parent in pairs:
+        if parent in known and parent != source_id:
+            children.setdefault(parent, []).append(source_id)
+    counts: dict[str, int] = {}
+    for root in children:
+        if root in counts:
+            continue
+        # post-order without recursion (trees thousands of levels deep)
+        stack, seen = [(root, False)], {root}
+        while stack:
+            node, done = stack.pop()
+            if done:
+                counts[node] = sum(1 + counts.get(c, 0) for c in children.get(node, ())
+                                   if c in counts or c not in children)
+                continue
+            stack.append((node, True))
+            for child in children.get(node, ()):
+                if child in children and child not in seen and child not in counts:
+                    seen.add(child)
+                    stack.append((child, False))
+    return counts

@@ -226,12 +226,71 @@ def count_current_comments(session: Session, thread_id: int, *, pings: bool = Fa
 
 def iter_comments(session: Session, thread_id: int, *, include_removed: bool = False
                   ) -> Iterator[Comment]:
-    """A thread's comments in thread order, streamed; removed ones only if asked."""
+    """A thread's comments in thread order, streamed; removed ones only if asked. For a platform
+    whose answers come out of display order (its adapter's TREE_ORDER: Reddit's collapsed
+    branches read later) thread order is the reply tree: each reply after its parent's earlier
+    replies' subtrees, siblings in the order read."""
+    if tree_ordered(session, thread_id):
+        yield from _in_tree_order(session, thread_id, include_removed)
+        return
     statement = select(Comment).where(Comment.thread_id == thread_id)
     if not include_removed:
         statement = statement.where(col(Comment.removed_at).is_(None))
     statement = statement.order_by(col(Comment.position), col(Comment.id))
     yield from stream(session, statement)
+
+
+def tree_ordered(session: Session, thread_id: int) -> bool:
+    """Whether the thread's platform shows its comments as their reply tree (TREE_ORDER)."""
+    from archiver.adapters import ADAPTERS
+
+    platform = session.exec(
+        select(Site.platform).join(Thread, col(Thread.site_id) == col(Site.id))
+        .where(Thread.id == thread_id)
+    ).first()
+    return any(a.PLATFORM == platform and getattr(a, "TREE_ORDER", False) for a in ADAPTERS)
+
+
+def tree_order(rows: Iterable[tuple[int, str, str | None]]) -> list[int]:
+    """Comment ids (rows: id, source id, parent's source id; in the order read) in tree order:
+    depth first, siblings as read; a comment whose parent is not in the thread is a root."""
+    rows = list(rows)
+    known = {source_id for _, source_id, _ in rows}
+    children: dict[str | None, list[tuple[int, str]]] = {}
+    for row_id, source_id, parent in rows:
+        key = parent if parent in known and parent != source_id else None
+        children.setdefault(key, []).append((row_id, source_id))
+    order: list[int] = []
+    stack = list(reversed(children.get(None, [])))
+    done: set[str] = set()
+    while stack:
+        row_id, source_id = stack.pop()
+        if source_id in done:  # (a cycle of parents cannot loop)
+            continue
+        done.add(source_id)
+        order.append(row_id)
+        stack.extend(reversed(children.get(source_id, [])))
+    if len(order) < len(rows):  # parents in a cycle: none of them is a root; kept as read
+        order += [row_id for row_id, source_id, _ in rows if source_id not in done]
+    return order
+
+
+def _in_tree_order(session: Session, thread_id: int, include_removed: bool
+                   ) -> Iterator[Comment]:
+    """The comments in tree order: the order from the light columns of every comment (removed
+    ones too: their replies stay under them), then the rows a batch at a time."""
+    light = session.exec(
+        select(Comment.id, Comment.source_id, Comment.parent_source_id,
+               Comment.removed_at.is_not(None))  # type: ignore[union-attr]
+        .where(Comment.thread_id == thread_id)
+        .order_by(col(Comment.position), col(Comment.id))
+    ).all()
+    removed = {row[0] for row in light if row[3]}
+    order = [i for i in tree_order((row[0], row[1], row[2]) for row in light)
+             if include_removed or i not in removed]
+    for batch in chunks(order):
+        rows = {c.id: c for c in session.exec(select(Comment).where(col(Comment.id).in_(batch)))}
+        yield from (rows[i] for i in batch)
 
 
 def post_history(session: Session, thread_id: int) -> list[ThreadVersion]:

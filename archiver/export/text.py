@@ -8,7 +8,7 @@ from typing import TextIO
 
 from sqlmodel import Session
 
-from archiver.export.replies import PING_LABELS, ReplyIndex, indent, is_ping
+from archiver.export.replies import PING_LABELS, ReplyIndex, depth_note, indent, is_ping
 from archiver.export.selection import iter_comments
 from archiver.store.models import Site, Thread
 
@@ -37,7 +37,7 @@ def thread_lines(session: Session, thread: Thread) -> Iterator[str]:
         if comment.body_text:
             yield f"{_indented(comment.body_text, pad)}\n\n"
         yield (f"{pad}Posted by: {comment.author_name} | {comment.published_text} | {number}"
-               f"{replies.reply_note(comment)}\n\n")
+               f"{replies.reply_note(comment)}{depth_note(comment.depth)}\n\n")
     if pings:
         yield "Pingbacks and trackbacks\n\n"
         for ping in pings:

@@ -39,6 +39,7 @@ from archiver.export.selection import (
     iter_threads,
     iter_unlinked_captures,
 )
+from archiver.fetch.oauth import REDACTED, SECRET_HEADERS, redact
 from archiver.store import repo
 from archiver.store.models import Capture, Thread
 from archiver.urls import as_sent, normalise_url
@@ -229,7 +230,9 @@ def _request_target(url: str) -> tuple[str, str]:
 def request_headers(capture: Capture) -> StatusAndHeaders:
     """The request as sent: method, target, HTTP version, headers in order."""
     target, host = _request_target(target_uri(capture.url))
-    headers = [(str(k), str(v)) for k, v in (capture.request_headers or [])]
+    # credentials never leave the store: redacted there already, and again here for captures
+    # stored before that was done (warcinfo says so)
+    headers = redact((str(k), str(v)) for k, v in (capture.request_headers or []))
     if not any(k.lower() == "host" for k, _ in headers):
         headers.insert(0, ("Host", host))
     protocol = capture.http_version or "HTTP/1.1"
@@ -413,6 +416,8 @@ def warcinfo(resolved: Resolved) -> dict[str, str]:
                       "warc-format/warc-1.1/",
         "description": f"archiver export: {resolved.describe()}",
         "selection": resolved.describe(),
+        "redacted": "the values of request headers carrying credentials ("
+                    + ", ".join(sorted(SECRET_HEADERS)) + f") are written as {REDACTED}",
     }
 
 

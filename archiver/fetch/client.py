@@ -21,6 +21,7 @@ from archiver.fetch.deadline import install as install_deadline
 from archiver.fetch.guard import AddressPolicy, Guard, Resolver, parse_networks, system_resolver
 from archiver.fetch.guard import install as install_guard
 from archiver.fetch.limits import LimitExceeded, check_url, decode_body
+from archiver.fetch.oauth import OAuth, redact, token_poster
 from archiver.fetch.politeness import Politeness, host_key
 from archiver.fetch.result import FetchResult
 from archiver.fetch.retry import (
@@ -112,6 +113,8 @@ class Fetcher:
         self._deadlines = Deadlines()
         self.total_timeout_enforced = install_deadline(self._client, self._deadlines)
         self.politeness = Politeness(s)
+        self.oauth = OAuth(s.oauth_apps, clock=s.clock)  # bearer tokens (Reddit's API)
+        self._post_token = token_poster(self._client, lambda u: map_origin(u, self.origin_map))
         self._retry = RetryPolicy(s)
         self.robots = RobotsCache(s, self._fetch_robots, on_rules=self._apply_robots_rates)
         self._local = threading.local()  # record_robots of the fetch in progress
@@ -150,6 +153,8 @@ class Fetcher:
         RobotsDisallowed, or FetchError when retries run out, the URL's time budget is spent
         or a limit is broken (PrivateAddressRefused: led from a public address to a private one).
         """
+        self.oauth.check(url)  # an API that needs credentials we lack: one line, before any I/O
+        asked = url
         url, pairs = map_origin(url, self.origin_map), self.origin_map  # a stand-in's address
         record, record_robots = restoring(record, pairs), restoring(record_robots, pairs)
         check_url(url)
@@ -162,9 +167,16 @@ class Fetcher:
         self._local.record_robots, self._local.max_body = record_robots, max_body
         try:
             with self._budget(), self.guard.fetch(url):
-                return restore_origin(self._follow(
-                    url, headers, record, check_robots=self.settings.respect_robots,
-                    max_redirects=self.settings.max_redirects), pairs)
+                bearer = self.oauth.header(asked, self._post_token)
+                result = self._follow(url, {**headers, **bearer}, record,
+                                      check_robots=self.settings.respect_robots,
+                                      max_redirects=self.settings.max_redirects)
+                if result.status == 401 and bearer:  # the token expired or was revoked
+                    self.oauth.forget(asked)  # once more with a new one
+                    bearer = self.oauth.header(asked, self._post_token)
+                    result = self._follow(url, {**headers, **bearer}, record, check_robots=False,
+                                          max_redirects=self.settings.max_redirects)
+                return restore_origin(result, pairs)
         finally:
             self._local.record_robots, self._local.max_body = outer
 
@@ -223,6 +235,8 @@ class Fetcher:
                     url=url,
                     status=result.status,
                 ) from exc
+            if host_key(target) != host_key(current):  # a token is for its own host only
+                headers = {k: v for k, v in headers.items() if k != "Authorization"}
             current = target
 
     # -- retries ----------------------------------------------------------------------------
@@ -409,7 +423,7 @@ class Fetcher:
                         raise Transient(f"{too_long} ({received} body bytes so far)", url=url)
                     chunks.append(chunk)
                 raw = b"".join(chunks)
-                req_headers = _pairs(response.request.headers.raw)
+                req_headers = redact(_pairs(response.request.headers.raw))  # no credentials
                 resp_headers = _pairs(response.headers.raw)
                 reason = response.reason_phrase
                 http_version = response.http_version

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 from annotated_types import Ge
 
 from archiver import __version__
+from archiver.fetch.oauth import REDDIT_MIN_DELAY, OAuthApp
 
 if TYPE_CHECKING:
     from archiver.fetch.result import FetchResult
@@ -26,6 +27,11 @@ NonNegativeInt = Annotated[int, Ge(0)]
 AtLeast1 = Annotated[int, Ge(1)]
 AtLeast1F = Annotated[float, Ge(1)]
 Positive = Annotated[float, Ge(0.001)]
+
+
+# APIs' published request budgets, as the least delay between two requests (whatever the
+# config says): Reddit's OAuth API allows 100 requests a minute per client id
+PUBLISHED_BUDGETS = {"oauth.reddit.com": REDDIT_MIN_DELAY}
 
 
 @dataclass(slots=True)
@@ -62,6 +68,9 @@ class FetchSettings:
     # comma-separated FROM=TO pairs) sends every request for a FROM URL to the same path on TO
     # (a mirror, a local copy, tests). The adapters build the real URLs; only the fetch moves.
     origin_map: str = ""
+    # APIs that need application-only OAuth (Reddit's), with the app's credentials from the
+    # config ([reddit]); the fetcher puts their bearer token on those hosts' requests
+    oauth_apps: tuple[OAuthApp, ...] = ()
     clock: Callable[[], float] = time.monotonic  # injectable for tests
     sleep: Callable[[float], None] = time.sleep  # injectable for tests
 
@@ -75,10 +84,9 @@ class FetchSettings:
         """The configured delay for host ("name" or "name:port", any case), else the default."""
         host = host.lower()
         overrides = {key.lower(): value for key, value in self.host_delays.items()}
-        if host in overrides:
-            return overrides[host]
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return overrides.get(name, self.delay)
+        delay = overrides[host] if host in overrides else overrides.get(name, self.delay)
+        return max(delay, PUBLISHED_BUDGETS.get(name, 0.0))
 
 
 def parse_origin_map(text: str) -> tuple[tuple[str, str], ...]:

@@ -94,6 +94,7 @@ class ThreadArchiver:
             adapter=adapter,
             existing=repo.existing_comments(session, thread.id) if thread and thread.id else {},
         )
+        walk.merge.keep_places = bool(getattr(adapter, "TREE_ORDER", False))
         queue = deque([adapter.start(url) if adapter else Request(url, then=self._detect(walk))])
         visited: set[str] = set()
         while queue:

@@ -4,6 +4,7 @@ and settling the thread once no request is outstanding: removals only after a co
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from archiver.errors import FetchError
 from archiver.fetch import FetchResult
@@ -26,7 +27,7 @@ def merge_answer(
     if first:
         assert walk.adapter is not None and reading.thread is not None
         parsed = reading.thread
-        parsed.url = thread_url(parsed.url, walk.url, result.url)
+        parsed.url = thread_url(parsed.url, walk.url, result.url, vouched_hosts(walk))
         site = repo.get_or_create_site(session, parsed.url, walk.adapter.PLATFORM, parsed)
         found = repo.upsert_thread(session, site, parsed, walk.now)
         if walk.thread is None or found.id != walk.thread.id:  # new, or another canonical
@@ -65,7 +66,7 @@ def merge_fallback(walk: Walk, page_url: str, reading: Reading, first: bool) -> 
     if first:
         assert walk.adapter is not None and reading.thread is not None
         parsed = reading.thread
-        parsed.url = thread_url(parsed.url, walk.url, walk.url)
+        parsed.url = thread_url(parsed.url, walk.url, walk.url, vouched_hosts(walk))
         site = repo.get_or_create_site(session, parsed.url, walk.adapter.PLATFORM, parsed)
         found = repo.upsert_thread(session, site, parsed, walk.now)
         if walk.thread is None or found.id != walk.thread.id:
@@ -152,13 +153,20 @@ def finish(walk: Walk, requests: int, complete: bool) -> None:
     report.pings = repo.count_current_comments(session, thread.id or 0, pings=True)
 
 
-def thread_url(canonical: str, asked: str, fetched: str) -> str:
+def vouched_hosts(walk: Walk) -> tuple[str, ...]:
+    """Hosts the walk's adapter vouches for as its threads' canonical URLs (an API on one host
+    speaking for pages on another: Reddit's oauth.reddit.com for www.reddit.com)."""
+    return tuple(getattr(walk.adapter, "CANONICAL_HOSTS", ()))
+
+
+def thread_url(canonical: str, asked: str, fetched: str, vouched: tuple[str, ...] = ()) -> str:
     """The thread's URL: the page's canonical link when it stays on the host the page came from
-    (www. aside), else the page's own URL. A page cannot take over a thread of another site by
-    naming it as canonical."""
+    (www. aside) or on a host the adapter vouches for (its own API's answers), else the page's
+    own URL. A page cannot take over a thread of another site by naming it as canonical."""
     canonical = normalise_url(canonical) if canonical else ""
     own = normalise_url(fetched or asked)
-    if canonical and same_host(canonical, own):
+    if canonical and (same_host(canonical, own)
+                      or (urlsplit(canonical).hostname or "").lower() in vouched):
         return canonical
     if canonical:
         log.warning("ignoring the canonical link %s of %s: another host", canonical, own)

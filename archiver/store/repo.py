@@ -237,6 +237,11 @@ class MergeResult:
     position: int = 0  # position of the last comment placed
     seen: set[str] = field(default_factory=set)
     by_page: dict[str, list[Comment]] | None = None  # stored comments by page (first 304 builds it)
+    # a platform whose exports order comments by their reply tree (TREE_ORDER: Reddit): a stored
+    # comment's place (position, answer read from) is not rewritten when only it moved (a new
+    # reply earlier in the read shifts every later one); new comments take their place in this
+    # read, after their older siblings
+    keep_places: bool = False
 
     @property
     def changed(self) -> bool:
@@ -319,6 +324,17 @@ def keep_unchanged_page(
                 session.add(comment)
 
 
+def _moved(current: Comment, position: int, parsed: ParsedComment, page_url: str,
+           keep_places: bool) -> bool:
+    """Whether a stored comment's place or numbering differs from this read's (its position
+    and the answer it was read from not counted when keep_places)."""
+    if keep_places:
+        return (current.number, current.permalink, current.depth) != (
+            parsed.number, parsed.permalink, parsed.depth)
+    return (current.position, current.number, current.page_url, current.permalink,
+            current.depth) != (position, parsed.number, page_url, parsed.permalink, parsed.depth)
+
+
 def _page_changes(
     existing: dict[str, Comment], page: list[ParsedComment], digests: dict[str, str],
     page_url: str, merge: MergeResult,
@@ -335,9 +351,7 @@ def _page_changes(
         current = existing.get(parsed.source_id)
         if (current is None or current.removed_at is not None
                 or current.content_sha256 != digests[parsed.source_id]
-                or (current.position, current.number, current.page_url, current.permalink,
-                    current.depth) != (position, parsed.number, page_url, parsed.permalink,
-                                       parsed.depth)):
+                or _moved(current, position, parsed, page_url, merge.keep_places)):
             return True
     return False
 
@@ -422,9 +436,7 @@ def merge_page(
             current.capture_id = capture_id
             merge.edited += 1
             touched = True
-        if (current.position, current.number, current.page_url, current.permalink,
-                current.depth) != (position, parsed.number, page_url, parsed.permalink,
-                                   parsed.depth):
+        if _moved(current, position, parsed, page_url, merge.keep_places):
             current.position, current.number = position, parsed.number
             current.page_url, current.permalink = page_url, parsed.permalink
             current.depth = parsed.depth
