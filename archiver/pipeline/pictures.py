@@ -140,9 +140,12 @@ def _store(session: Session, thread: Thread, held: dict[str, Picture],
                     for ex in outcome.exchanges]
         session.commit()
         picture = held.get(outcome.url)
-        if picture is None:
-            picture = Picture(thread_id=thread.id or 0, url=outcome.url, first_seen_at=now)
-            session.add(picture)
+        if picture is None:  # another archiver may be storing the same picture: no duplicate
+            repo.insert_ignore(session, Picture, dict(
+                thread_id=thread.id or 0, url=outcome.url, state="failed", media_type="",
+                size=0, attempts=0, first_seen_at=now), ["thread_id", "url"])
+            picture = session.exec(select(Picture).where(
+                Picture.thread_id == thread.id, Picture.url == outcome.url)).one()
             held[outcome.url] = picture
         picture.attempts += 1
         picture.last_tried_at = now
