@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from archiver import __version__
 from archiver.cli_help import TidyCommand, TidyGroup
+from archiver.cli_search import search_command
 from archiver.config import Settings, check_url, load_settings
 from archiver.errors import (
     ArchiverError,
@@ -441,6 +442,9 @@ def db_current() -> None:
 
 command(db_upgrade, db_app, "upgrade")
 command(db_current, db_app, "current")
+
+
+command(search_command, name="search")  # archiver/cli_search.py
 
 
 @command

@@ -19,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
+from archiver.search.schema import include_name
 from archiver.store.db import Store
 from archiver.store.migrations import HEAD, read_revision
 from archiver.store.migrations import run as migrations_run
@@ -223,7 +224,8 @@ def model_diffs(url: str) -> list:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": include_name})
             return compare_metadata(context, SQLModel.metadata)
     finally:
         engine.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
+from archiver.search.schema import include_name
 from archiver.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
@@ -32,6 +33,7 @@ def run(connection: object) -> None:
         render_as_batch=True,  # SQLite cannot ALTER most things: batch mode copies the table
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,  # the search index (0006) is not in the models
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,31 @@
+"""What a database's search needs to say to the engine: where a query's matches come from, how
+they are scored and snippeted (sqlite.py and postgres.py each make one from a parsed query)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SNIPPET_WORDS = 24  # about this many words around the first match
+PLAIN_CHARS = 240  # the start of a text shown when nothing in it is marked
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """SQL fragments over comment (alias c) and thread (alias t) for one query."""
+
+    name: str
+    comment_from: str  # FROM clause for comments
+    comment_where: str  # the match's condition ("" for none)
+    comment_score: str  # higher is better
+    comment_snippet: str  # the snippet, matches between START and STOP
+    post_from: str
+    post_where: str
+    post_score: str
+    post_snippet: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def plain_snippet(column: str) -> str:
+    """The start of a text, nothing marked (a query without words: site:NAME, author:NAME)."""
+    return f"substr({column}, 1, {PLAIN_CHARS + 1})"

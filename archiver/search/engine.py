@@ -1,0 +1,176 @@
+"""Run a parsed query on the store's database: pick the hits (ids, scores) in one query over the
+comments and the posts, then read the few chosen rows and their snippets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlmodel import Session
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from archiver.errors import UsageError
+from archiver.search import START, Hit, Order, postgres, shown, split_marks, sqlite
+from archiver.search.dialect import PLAIN_CHARS, Dialect
+from archiver.search.query import Query
+
+
+def _dialect(session: Session, query: Query) -> Dialect:
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        return sqlite.dialect(query)
+    if name == "postgresql":
+        return postgres.dialect(query)
+    raise UsageError(f"search needs SQLite or PostgreSQL, not {name}")
+
+
+def _site_ids(session: Session, query: Query) -> list[int] | None:
+    if not query.sites:
+        return None
+    from archiver.export.selection import matching_site_ids
+
+    wanted: set[int] | None = None
+    for name in query.sites:  # site:a site:b: both must hold, so only a site known by both
+        ids = set(matching_site_ids(session, name))
+        wanted = ids if wanted is None else wanted & ids
+    return sorted(wanted or ())
+
+
+def run(
+    session: Session, query: Query, *, since: datetime | None, until: datetime | None,
+    order: Order, limit: int, offset: int, include_removed: bool,
+) -> list[Hit]:
+    d = _dialect(session, query)
+    sites = _site_ids(session, query)
+    params: dict[str, Any] = dict(d.params, limit=limit, offset=offset)
+    filters_c, filters_p = [d.comment_where], [d.post_where]
+    if not include_removed:
+        filters_c.append("c.removed_at IS NULL")
+    if since is not None:
+        params["since"] = since
+        filters_c.append("coalesce(c.published_at, c.first_seen_at) >= :since")
+        filters_p.append("coalesce(t.published_at, t.first_seen_at) >= :since")
+    if until is not None:
+        params["until"] = until
+        filters_c.append("coalesce(c.published_at, c.first_seen_at) < :until")
+        filters_p.append("coalesce(t.published_at, t.first_seen_at) < :until")
+    if sites is not None:
+        if not sites:
+            return []
+        in_sites = ", ".join(str(int(i)) for i in sites)
+        filters_c.append(f"c.thread_id IN (SELECT id FROM thread WHERE site_id IN ({in_sites}))")
+        filters_p.append(f"t.site_id IN ({in_sites})")
+    ordering = ("score DESC, at DESC, kind, id DESC" if order == "best"
+                else "at DESC, kind, id DESC")
+    sql = (
+        f"SELECT kind, id, score, at FROM ("
+        f"SELECT 1 AS kind, c.id AS id, {d.comment_score} AS score,"
+        f" coalesce(c.published_at, c.first_seen_at) AS at"
+        f" FROM {d.comment_from} WHERE {' AND '.join(f for f in filters_c if f)}"
+        f" UNION ALL "
+        f"SELECT 0 AS kind, t.id AS id, {d.post_score} AS score,"
+        f" coalesce(t.published_at, t.first_seen_at) AS at"
+        f" FROM {d.post_from} WHERE {' AND '.join(f for f in filters_p if f)}"
+        f") AS hits ORDER BY {ordering} LIMIT :limit OFFSET :offset"
+    )
+    statement = text(sql)
+    for key in ("since", "until"):
+        if key in params:
+            statement = statement.bindparams(bindparam(key, type_=UTCDateTime()))
+    rows = session.execute(statement, params).all()
+    comment_ids = [int(r[1]) for r in rows if r[0] == 1]
+    post_ids = [int(r[1]) for r in rows if r[0] == 0]
+    comments = _comment_rows(session, d, comment_ids)
+    posts = _post_rows(session, d, post_ids)
+    threads = _threads(session, {c["thread_id"] for c in comments.values()} | set(post_ids))
+    hits: list[Hit] = []
+    for kind, row_id, score, _at in rows:
+        if kind == 1:
+            row = comments[int(row_id)]
+            thread = threads[row["thread_id"]]
+            parts = _parts(row["snippet"])
+            hits.append(Hit(
+                thread_id=row["thread_id"], thread_url=thread[0], thread_title=thread[1],
+                comment_id=int(row_id), source_id=row["source_id"], author=row["author"],
+                published_at=row["published_at"], snippet=shown(parts),
+                score=float(score or 0.0), parts=parts, removed_at=row["removed_at"],
+            ))
+        else:
+            row = posts[int(row_id)]
+            parts = _parts(row["snippet"])
+            hits.append(Hit(
+                thread_id=int(row_id), thread_url=row["url"], thread_title=row["title"],
+                comment_id=None, source_id=None, author=row["author"],
+                published_at=row["published_at"], snippet=shown(parts),
+                score=float(score or 0.0), parts=parts,
+            ))
+    return hits
+
+
+def _in(ids: Sequence[int]) -> str:
+    return ", ".join(str(int(i)) for i in ids)
+
+
+def _comment_rows(session: Session, d: Dialect, ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    statement = text(
+        f"SELECT c.id, c.thread_id, c.source_id, c.author_name, c.published_at, c.removed_at,"
+        f" {d.comment_snippet} AS snippet FROM {d.comment_from}"
+        f" WHERE c.id IN ({_in(ids)}){_and(d.comment_where)}"
+    ).columns(published_at=UTCDateTime(), removed_at=UTCDateTime())
+    return {
+        int(r.id): dict(thread_id=int(r.thread_id), source_id=r.source_id, author=r.author_name,
+                        published_at=r.published_at, removed_at=r.removed_at, snippet=r.snippet)
+        for r in session.execute(statement, d.params)
+    }
+
+
+def _post_rows(session: Session, d: Dialect, ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    statement = text(
+        f"SELECT t.id, t.url, t.title, t.author, t.published_at, {d.post_snippet} AS snippet"
+        f" FROM {d.post_from} WHERE t.id IN ({_in(ids)}){_and(d.post_where)}"
+    ).columns(published_at=UTCDateTime())
+    return {
+        int(r.id): dict(url=r.url, title=r.title, author=r.author, published_at=r.published_at,
+                        snippet=r.snippet)
+        for r in session.execute(statement, d.params)
+    }
+
+
+def _and(where: str) -> str:
+    return f" AND {where}" if where else ""
+
+
+def _parts(snippet: str | None) -> tuple[tuple[str, bool], ...]:
+    """The snippet's pieces; a text's start (nothing marked) cut at a word, with an ellipsis."""
+    snippet = snippet or ""
+    if START not in snippet and len(snippet) > PLAIN_CHARS:
+        snippet = snippet[:PLAIN_CHARS].rsplit(None, 1)[0] + "…"
+    return split_marks(snippet)
+
+
+def _threads(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    rows = session.execute(text(f"SELECT id, url, title FROM thread WHERE id IN ({_in(list(ids))})"
+                                ))
+    return {int(r.id): (r.url, r.title) for r in rows}
+
+
+def reindex(session: Session) -> int:
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        sqlite.reindex(session)
+    elif name == "postgresql":
+        postgres.reindex(session)
+    else:
+        raise UsageError(f"search needs SQLite or PostgreSQL, not {name}")
+    session.commit()
+    comments = session.execute(text("SELECT count(*) FROM comment")).scalar_one()
+    posts = session.execute(text("SELECT count(*) FROM thread")).scalar_one()
+    return int(comments) + int(posts)

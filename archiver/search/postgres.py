@@ -1,0 +1,87 @@
+"""Search on PostgreSQL: the query compiled to a tsquery ('simple' configuration) matched against
+the generated search_vector columns of comment and thread (weights: A author, B title, D body;
+GIN-indexed by migration 0006_search), scored by ts_rank, snippeted by ts_headline."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from archiver.search import START, STOP
+from archiver.search.dialect import SNIPPET_WORDS, Dialect, plain_snippet
+from archiver.search.query import Node, Or, Query, Term
+
+# the weights (fields) a term is matched in: a phrase must lie within one of them
+WEIGHTS = {"text": "BD", "author": "A"}
+HEADLINE = (f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS},"
+            f" MinWords={SNIPPET_WORDS // 2}, ShortWord=0, MaxFragments=1,"
+            " FragmentDelimiter=\" … \"")
+
+
+def _lexeme(token: str, weights: str, prefix: bool) -> str:
+    # tokens are runs of letters and digits (query.tokens_of): nothing to escape
+    return f"'{token}':{'*' if prefix else ''}{weights}"
+
+
+def _phrase(term: Term, weights: str) -> str:
+    last = len(term.tokens) - 1
+    return " <-> ".join(_lexeme(t, weights, term.prefix and i == last)
+                        for i, t in enumerate(term.tokens))
+
+
+def tsquery(node: Node, *, weighted: bool = True) -> str:
+    """The tsquery text for node (to_tsquery syntax). A phrase of several words is matched in one
+    field at a time (FTS5 does not match a phrase across columns either)."""
+    if isinstance(node, Term):
+        weights = WEIGHTS[node.field] if weighted else ""
+        if len(node.tokens) == 1 or len(weights) <= 1:
+            return "(" + _phrase(node, weights) + ")"
+        return "(" + " | ".join(f"({_phrase(node, w)})" for w in weights) + ")"
+    if isinstance(node, Or):
+        return "(" + " | ".join(tsquery(item, weighted=weighted) for item in node.items) + ")"
+    parts = [tsquery(item, weighted=weighted) for item in node.items]
+    parts += [f"!{tsquery(item, weighted=weighted)}" for item in node.negated]
+    return "(" + " & ".join(parts) + ")"
+
+
+def _headline(column: str, query: Query) -> str:
+    words = query.terms("text")
+    if not words:  # author:NAME alone: the text's start
+        return plain_snippet(column)
+    return (f"ts_headline('simple'::regconfig, {column},"
+            f" to_tsquery('simple'::regconfig, :headline_query), :headline_options)")
+
+
+def headline_query(query: Query) -> str:
+    return " | ".join(tsquery(term, weighted=False) for term in query.terms("text"))
+
+
+def dialect(query: Query) -> Dialect:
+    if query.expr is None:  # site:NAME alone: every post and comment of the site
+        return Dialect(
+            name="postgresql", comment_from="comment c", comment_where="", comment_score="0.0",
+            comment_snippet=plain_snippet("c.body_text"), post_from="thread t", post_where="",
+            post_score="0.0", post_snippet=plain_snippet("t.body_text"),
+        )
+    match = "to_tsquery('simple'::regconfig, :match) AS q"
+    params = {"match": tsquery(query.expr)}
+    if query.terms("text"):
+        params.update(headline_query=headline_query(query), headline_options=HEADLINE)
+    return Dialect(
+        name="postgresql",
+        comment_from=f"comment c CROSS JOIN {match}",
+        comment_where="c.search_vector @@ q",
+        comment_score="ts_rank(c.search_vector, q, 1)",
+        comment_snippet=_headline("c.body_text", query),
+        post_from=f"thread t CROSS JOIN {match}",
+        post_where="t.search_vector @@ q",
+        post_score="ts_rank(t.search_vector, q, 1)",
+        post_snippet=_headline("t.body_text", query),
+        params=params,
+    )
+
+
+def reindex(session: Session) -> None:
+    """The vectors are generated columns, always current: rebuild their GIN indexes."""
+    for index in ("ix_comment_search_vector", "ix_thread_search_vector"):
+        session.execute(text(f"REINDEX INDEX {index}"))

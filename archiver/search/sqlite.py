@@ -1,0 +1,66 @@
+"""Search on SQLite: the query compiled to an FTS5 MATCH expression over search_comment (body_text,
+author_name; content: comment) and search_post (title, body_text, author; content: thread), the
+external-content tables migration 0006_search made, scored by bm25, snippeted by snippet()."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from archiver.search import START, STOP
+from archiver.search.dialect import SNIPPET_WORDS, Dialect, plain_snippet
+from archiver.search.query import Node, Or, Query, Term
+
+# the columns a field is matched in, per table
+COMMENT_COLUMNS = {"text": "body_text", "author": "author_name"}
+POST_COLUMNS = {"text": "title body_text", "author": "author"}
+# bm25 weights per column, in the tables' column order: the body counts most, a title more
+COMMENT_WEIGHTS = "1.0, 0.5"
+POST_WEIGHTS = "2.0, 1.0, 0.5"
+
+
+def match(node: Node, columns: dict[str, str]) -> str:
+    """The FTS5 expression for node: every token quoted, each term limited to its columns."""
+    if isinstance(node, Term):
+        phrase = '"' + " ".join(node.tokens) + '"' + (" *" if node.prefix else "")
+        return f"{{{columns[node.field]}}} : {phrase}"
+    if isinstance(node, Or):
+        return "(" + " OR ".join(match(item, columns) for item in node.items) + ")"
+    positive = "(" + " AND ".join(match(item, columns) for item in node.items) + ")"
+    if not node.negated:
+        return positive
+    return f"({positive} NOT ({' OR '.join(match(n, columns) for n in node.negated)}))"
+
+
+def _snippet(table: str, column: int) -> str:
+    marks = f"char({ord(START)}), char({ord(STOP)})"
+    return f"snippet({table}, {column}, {marks}, '…', {SNIPPET_WORDS})"
+
+
+def dialect(query: Query) -> Dialect:
+    if query.expr is None:  # site:NAME alone: every post and comment of the site
+        return Dialect(
+            name="sqlite", comment_from="comment c", comment_where="", comment_score="0.0",
+            comment_snippet=plain_snippet("c.body_text"), post_from="thread t", post_where="",
+            post_score="0.0", post_snippet=plain_snippet("t.body_text"),
+        )
+    return Dialect(
+        name="sqlite",
+        comment_from="search_comment JOIN comment c ON c.id = search_comment.rowid",
+        comment_where="search_comment MATCH :comment_match",
+        comment_score=f"-bm25(search_comment, {COMMENT_WEIGHTS})",
+        comment_snippet=_snippet("search_comment", 0),
+        post_from="search_post JOIN thread t ON t.id = search_post.rowid",
+        post_where="search_post MATCH :post_match",
+        post_score=f"-bm25(search_post, {POST_WEIGHTS})",
+        post_snippet=_snippet("search_post", 1),
+        params={"comment_match": match(query.expr, COMMENT_COLUMNS),
+                "post_match": match(query.expr, POST_COLUMNS)},
+    )
+
+
+def reindex(session: Session) -> None:
+    """Rebuild both FTS5 tables from their content tables, then merge their segments."""
+    for table in ("search_comment", "search_post"):
+        session.execute(text(f"INSERT INTO {table}({table}) VALUES ('rebuild')"))
+        session.execute(text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))
