@@ -57,7 +57,8 @@ class Hit:
 
 
 def split_marks(marked: str) -> tuple[tuple[str, bool], ...]:
-    """Pieces of a snippet whose matches the database put between START and STOP."""
+    """Pieces of a snippet whose matches the database put between START and STOP; two matches
+    with only spaces or punctuation between them («Abu» «Kamal») become one piece."""
     parts: list[tuple[str, bool]] = []
     rest = marked.replace(START + STOP, "")
     while rest:
@@ -71,7 +72,17 @@ def split_marks(marked: str) -> tuple[tuple[str, bool], ...]:
         stop = len(rest) if stop < 0 else stop
         parts.append((rest[start + 1:stop], True))
         rest = rest[stop + 1:]
-    return tuple((text.replace(STOP, ""), hit) for text, hit in parts if text)
+    merged: list[tuple[str, bool]] = []
+    for text, hit in ((t.replace(STOP, ""), h) for t, h in parts):
+        if not text:
+            continue
+        if (hit and len(merged) >= 2 and merged[-2][1] and not merged[-1][1]
+                and len(merged[-1][0]) <= 3 and not any(c.isalnum() for c in merged[-1][0])):
+            gap = merged.pop()[0]
+            merged[-1] = (merged[-1][0] + gap + text, True)
+        else:
+            merged.append((text, hit))
+    return tuple(merged)
 
 
 def shown(parts: tuple[tuple[str, bool], ...]) -> str:

@@ -27,13 +27,29 @@ def _dialect(session: Session, query: Query) -> Dialect:
 
 
 def _site_ids(session: Session, query: Query) -> list[int] | None:
+    """The sites the query's site:NAME terms name (every one must hold): by config name, title,
+    origin or host as `export --site` knows them, else those whose name, title or host holds
+    NAME (site:desert finds "Desert Dispatch"); UsageError when none does."""
     if not query.sites:
         return None
+    from urllib.parse import urlsplit
+
+    from sqlmodel import select
+
     from archiver.export.selection import matching_site_ids
+    from archiver.store.models import Site
 
     wanted: set[int] | None = None
-    for name in query.sites:  # site:a site:b: both must hold, so only a site known by both
-        ids = set(matching_site_ids(session, name))
+    for name in query.sites:
+        try:
+            ids = set(matching_site_ids(session, name))
+        except UsageError:
+            needle = name.strip().lower()
+            ids = {site.id for site in session.exec(select(Site)).all() if site.id is not None
+                   and needle in "\n".join((site.name, site.title,
+                                             urlsplit(site.origin).netloc)).lower()}
+            if not ids:
+                raise
         wanted = ids if wanted is None else wanted & ids
     return sorted(wanted or ())
 
@@ -148,7 +164,7 @@ def _and(where: str) -> str:
 
 def _parts(snippet: str | None) -> tuple[tuple[str, bool], ...]:
     """The snippet's pieces; a text's start (nothing marked) cut at a word, with an ellipsis."""
-    snippet = snippet or ""
+    snippet = (snippet or "").replace("\x01", "<")  # postgres.py's stand-in for '<'
     if START not in snippet and len(snippet) > PLAIN_CHARS:
         snippet = snippet[:PLAIN_CHARS].rsplit(None, 1)[0] + "…"
     return split_marks(snippet)

@@ -48,7 +48,9 @@ def _headline(column: str, query: Query) -> str:
     words = query.terms("text")
     if not words:  # author:NAME alone: the text's start
         return plain_snippet(column)
-    return (f"ts_headline('simple'::regconfig, {column},"
+    # the parser takes <word ...> for a tag and leaves it out: shown text keeps it (chr(1) is
+    # turned back into '<' by the engine)
+    return (f"ts_headline('simple'::regconfig, replace({column}, '<', chr(1)),"
             f" to_tsquery('simple'::regconfig, :headline_query), :headline_options)")
 
 

@@ -94,7 +94,8 @@ class _Lex:
     negated: bool = False
 
 
-_FIELDS = ("author", "site")
+_SITE_WITH_OR = ("site:NAME limits the whole query: with OR, group the rest in parentheses, "
+                 "as in site:NAME (a OR b)")
 
 
 def _lex(source: str) -> list[_Lex]:
@@ -174,6 +175,8 @@ class _Parser:
             items.append(self.and_expr())
         if len(items) == 1:
             return items[0]
+        if self.sites:
+            raise UsageError(_SITE_WITH_OR)
         if any(item is None for item in items):
             raise UsageError("OR needs something to search for on both sides")
         return Or(tuple(item for item in items if item is not None))
@@ -181,11 +184,12 @@ class _Parser:
     def and_expr(self) -> Node | None:
         items: list[Node] = []
         negated: list[Node] = []
-        saw_and = False
         while (lex := self.peek()) is not None and lex.kind not in ("or", "close"):
             self.pos += 1
             if lex.kind == "and":
-                saw_and = True
+                after = self.peek()
+                if not (items or negated) or after is None or after.kind in ("or", "close", "and"):
+                    raise UsageError("AND needs something to search for on both sides")
                 continue
             if lex.kind == "open":
                 self.depth += 1
@@ -214,8 +218,6 @@ class _Parser:
         if negated and not items:
             raise UsageError("'-' excludes words from what the rest of the query finds: "
                              "give something to search for too")
-        if saw_and and not items:
-            raise UsageError("AND needs something to search for on both sides")
         if not items:
             return None
         if len(items) == 1 and not negated:
@@ -243,9 +245,6 @@ def parse(source: str) -> Query:
         raise UsageError("the search query is empty: give a word, a \"phrase\" or author:NAME")
     parser = _Parser(_lex(source))
     expr = parser.parse()
-    if parser.sites and isinstance(expr, Or):
-        raise UsageError("site:NAME limits the whole query: with OR, group the rest in "
-                         "parentheses, as in site:NAME (a OR b)")
     if expr is None and not parser.sites:
         raise UsageError(f"nothing to search for in {source!r}: give a word (letters or digits), "
                          "a \"phrase\" or author:NAME")
