@@ -78,7 +78,7 @@ def test_each_documented_command_runs_and_does_what_its_comment_says(
     url = f"{sample_blog}/2024/03/tide-tables.html"
     commands = [(c, comment) for c, comment in documented_commands() if c.startswith("archiver ")]
     assert [c.split()[1] for c, _ in commands] == [
-        "archive", "threads", "threads", "export", "status", "demo", "--version"]
+        "archive", "threads", "threads", "export", "status", "search", "demo", "--version"]
     for command, comment in commands:
         args = shlex.split(command.replace("URL", url))[1:]
         result = cli(*args)
@@ -108,6 +108,12 @@ def test_each_documented_command_runs_and_does_what_its_comment_says(
                 assert part in comment
             helped = cli("status", "--help").out
             assert "Show the scheduler, the sites, the threads due and the last errors." in helped
+        elif args[0] == "search":
+            for part in ("thread", "author", "date", "«marked»"):
+                assert part in comment
+            assert f"<{url}>" in result.out
+            assert re.search(r"«[^»]*tide[^»]*»", result.out.lower())
+            assert re.search(r"«[^»]*storm oar[^»]*»", result.out.lower())
         elif args == ["demo"]:
             assert "./archive-demo" in comment
             assert (tmp_path / "archive-demo" / "archiver.db").is_file()

@@ -59,6 +59,8 @@ def run(
     order: Order, limit: int, offset: int, include_removed: bool,
 ) -> list[Hit]:
     d = _dialect(session, query)
+    if d.name == "sqlite":  # a query over many matches reads rows all over the file: map it
+        session.execute(text(f"PRAGMA mmap_size = {sqlite.MMAP_BYTES}"))
     sites = _site_ids(session, query)
     params: dict[str, Any] = dict(d.params, limit=limit, offset=offset)
     filters_c, filters_p = [d.comment_where], [d.post_where]

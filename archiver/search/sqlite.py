@@ -17,6 +17,7 @@ POST_COLUMNS = {"text": "title body_text", "author": "author"}
 # bm25 weights per column, in the tables' column order: the body counts most, a title more
 COMMENT_WEIGHTS = "1.0, 0.5"
 POST_WEIGHTS = "2.0, 1.0, 0.5"
+MMAP_BYTES = 1 << 30  # read the database through a memory map (up to 1 GiB of it)
 
 
 def match(node: Node, columns: dict[str, str]) -> str:
