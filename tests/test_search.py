@@ -74,8 +74,8 @@ def test_bad_queries_are_one_usage_line(query: str, message: str) -> None:
 
 # --- one corpus, both databases -----------------------------------------------------------------
 
-def new_database(request: pytest.FixtureRequest, folder: Path) -> str:
-    if request.param == "sqlite":
+def new_database(request: pytest.FixtureRequest, folder: Path, backend: str = "") -> str:
+    if (backend or request.param) == "sqlite":
         return f"sqlite:///{folder / f'search_{next(_names)}.db'}"
     return request.getfixturevalue("postgres").create_database(f"search_{next(_names)}")
 
@@ -377,5 +377,44 @@ def test_a_store_written_before_search_is_indexed_on_upgrade(tmp_path: Path) -> 
             assert len(said) > 1
             assert {h.comment_id for h in hits if h.comment_id is not None} == said
             assert any(h.comment_id is None for h in hits)  # the post
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_page_left_out_by_the_filters_is_found_further_down(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """SQLite ranks the best few hundred matches in the index alone before reading their rows:
+    when the filters leave out all of those (removed, or out of the dates), the hits further
+    down the ranking are still found."""
+    store = Store(new_database(request, tmp_path, backend))
+    now = day("2024-07-01T00:00")
+    try:
+        with store.session() as session:
+            site = Site(base_url="http://z.example/", origin="http://z.example", name="Z",
+                        created_at=now)
+            session.add(site)
+            session.flush()
+            thread = Thread(site_id=site.id or 0, url="http://z.example/t", title="T",
+                            first_seen_at=now)
+            session.add(thread)
+            session.flush()
+            filler = " ".join(f"word{i}" for i in range(60))
+            for i in range(300):  # short: ranked first; removed, or dated 2023
+                session.add(Comment(thread_id=thread.id or 0, source_id=f"top{i}", position=i,
+                                    body_text="zebra zebra", first_seen_at=now, changed_at=now,
+                                    published_at=day("2023-01-01T00:00"),
+                                    removed_at=now if i % 2 else None))
+            for i in range(3):  # long: ranked last; live, dated 2024
+                session.add(Comment(thread_id=thread.id or 0, source_id=f"low{i}",
+                                    position=400 + i, body_text=f"{filler} zebra {filler}",
+                                    first_seen_at=now, changed_at=now,
+                                    published_at=day(f"2024-0{i + 1}-01T00:00")))
+            session.commit()
+            since = day("2024-01-01T00:00")
+            assert sorted(labels(search(session, "zebra", since=since))) == [
+                "low0", "low1", "low2"]
+            assert len(search(session, "zebra", limit=200)) == 153
+            assert len(search(session, "zebra", limit=5, offset=150)) == 3
     finally:
         store.close()

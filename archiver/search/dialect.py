@@ -24,6 +24,9 @@ class Dialect:
     post_score: str
     post_snippet: str
     params: dict[str, Any] = field(default_factory=dict)
+    # the best :cap matches ranked in the index alone (rid, score), when the database can
+    comment_ranked: str = ""
+    post_ranked: str = ""
 
 
 def plain_snippet(column: str) -> str:

@@ -82,22 +82,12 @@ def run(
         filters_p.append(f"t.site_id IN ({in_sites})")
     ordering = ("score DESC, at DESC, kind, id DESC" if order == "best"
                 else "at DESC, kind, id DESC")
-    sql = (
-        f"SELECT kind, id, score, at FROM ("
-        f"SELECT 1 AS kind, c.id AS id, {d.comment_score} AS score,"
-        f" coalesce(c.published_at, c.first_seen_at) AS at"
-        f" FROM {d.comment_from} WHERE {' AND '.join(f for f in filters_c if f)}"
-        f" UNION ALL "
-        f"SELECT 0 AS kind, t.id AS id, {d.post_score} AS score,"
-        f" coalesce(t.published_at, t.first_seen_at) AS at"
-        f" FROM {d.post_from} WHERE {' AND '.join(f for f in filters_p if f)}"
-        f") AS hits ORDER BY {ordering} LIMIT :limit OFFSET :offset"
-    )
-    statement = text(sql)
-    for key in ("since", "until"):
-        if key in params:
-            statement = statement.bindparams(bindparam(key, type_=UTCDateTime()))
-    rows = session.execute(statement, params).all()
+    page = offset + limit
+    ranked = order == "best" and bool(d.comment_ranked)
+    rows = _select(session, d, params, filters_c, filters_p, ordering,
+                   cap=max(4 * page, page + 200) if ranked else None)
+    if ranked and len(rows) < limit:  # the filters may have left out most of the top: all of it
+        rows = _select(session, d, params, filters_c, filters_p, ordering, cap=None)
     comment_ids = [int(r[1]) for r in rows if r[0] == 1]
     post_ids = [int(r[1]) for r in rows if r[0] == 0]
     comments = _comment_rows(session, d, comment_ids)
@@ -158,6 +148,45 @@ def _post_rows(session: Session, d: Dialect, ids: list[int]) -> dict[int, dict[s
                         snippet=r.snippet)
         for r in session.execute(statement, d.params)
     }
+
+
+def _select(
+    session: Session, d: Dialect, params: dict[str, Any], filters_c: list[str],
+    filters_p: list[str], ordering: str, *, cap: int | None,
+) -> list[Any]:
+    """(kind, id, score, date) of the page of hits: kind 1 a comment, 0 a post. With cap, the
+    matches are ranked in the index alone first and only its best `cap` are read from the
+    tables (the rest cannot reach the page unless the filters leave out most of them)."""
+    if cap is None:
+        comment_from, post_from = d.comment_from, d.post_from
+        comment_score, post_score = d.comment_score, d.post_score
+    else:
+        comment_from = f"({d.comment_ranked}) AS r JOIN comment c ON c.id = r.rid"
+        post_from = f"({d.post_ranked}) AS r JOIN thread t ON t.id = r.rid"
+        comment_score = post_score = "r.score"
+        filters_c = [f for f in filters_c if f != d.comment_where]
+        filters_p = [f for f in filters_p if f != d.post_where]
+        params = dict(params, cap=cap)
+    sql = (
+        f"SELECT kind, id, score, at FROM ("
+        f"SELECT 1 AS kind, c.id AS id, {comment_score} AS score,"
+        f" coalesce(c.published_at, c.first_seen_at) AS at"
+        f" FROM {comment_from} WHERE {_all(filters_c)}"
+        f" UNION ALL "
+        f"SELECT 0 AS kind, t.id AS id, {post_score} AS score,"
+        f" coalesce(t.published_at, t.first_seen_at) AS at"
+        f" FROM {post_from} WHERE {_all(filters_p)}"
+        f") AS hits ORDER BY {ordering} LIMIT :limit OFFSET :offset"
+    )
+    statement = text(sql)
+    for key in ("since", "until"):
+        if key in params:
+            statement = statement.bindparams(bindparam(key, type_=UTCDateTime()))
+    return list(session.execute(statement, params).all())
+
+
+def _all(filters: list[str]) -> str:
+    return " AND ".join(f for f in filters if f) or "1 = 1"
 
 
 def _and(where: str) -> str:
