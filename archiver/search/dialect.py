@@ -18,11 +18,11 @@ class Dialect:
     comment_from: str  # FROM clause for comments
     comment_where: str  # the match's condition ("" for none)
     comment_score: str  # higher is better
-    comment_snippet: str  # the snippet, matches between START and STOP
+    comment_snippets: str  # SELECT id, snippet (matches between START and STOP) ... IN ({ids})
     post_from: str
     post_where: str
     post_score: str
-    post_snippet: str
+    post_snippets: str
     params: dict[str, Any] = field(default_factory=dict)
     # the best :cap matches ranked in the index alone (rid, score), when the database can
     comment_ranked: str = ""
@@ -32,3 +32,8 @@ class Dialect:
 def plain_snippet(column: str) -> str:
     """The start of a text, nothing marked (a query without words: site:NAME, author:NAME)."""
     return f"substr({column}, 1, {PLAIN_CHARS + 1})"
+
+
+def plain_snippets(table: str) -> str:
+    """Each row's text's start, by id ({ids}: the engine's list)."""
+    return f"SELECT id, {plain_snippet('body_text')} FROM {table} WHERE id IN ({{ids}})"

@@ -121,18 +121,24 @@ def _in(ids: Sequence[int]) -> str:
     return ", ".join(str(int(i)) for i in ids)
 
 
+def _snippets(session: Session, d: Dialect, template: str, ids: list[int]) -> dict[int, str]:
+    rows = session.execute(text(template.format(ids=_in(ids))), d.params)
+    return {int(r[0]): r[1] for r in rows}
+
+
 def _comment_rows(session: Session, d: Dialect, ids: list[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     statement = text(
-        f"SELECT c.id, c.thread_id, c.source_id, c.author_name, c.published_at, c.removed_at,"
-        f" {d.comment_snippet} AS snippet FROM {d.comment_from}"
-        f" WHERE c.id IN ({_in(ids)}){_and(d.comment_where)}"
+        f"SELECT c.id, c.thread_id, c.source_id, c.author_name, c.published_at, c.removed_at"
+        f" FROM comment c WHERE c.id IN ({_in(ids)})"
     ).columns(published_at=UTCDateTime(), removed_at=UTCDateTime())
+    snippets = _snippets(session, d, d.comment_snippets, ids)
     return {
         int(r.id): dict(thread_id=int(r.thread_id), source_id=r.source_id, author=r.author_name,
-                        published_at=r.published_at, removed_at=r.removed_at, snippet=r.snippet)
-        for r in session.execute(statement, d.params)
+                        published_at=r.published_at, removed_at=r.removed_at,
+                        snippet=snippets.get(int(r.id), ""))
+        for r in session.execute(statement)
     }
 
 
@@ -140,13 +146,14 @@ def _post_rows(session: Session, d: Dialect, ids: list[int]) -> dict[int, dict[s
     if not ids:
         return {}
     statement = text(
-        f"SELECT t.id, t.url, t.title, t.author, t.published_at, {d.post_snippet} AS snippet"
-        f" FROM {d.post_from} WHERE t.id IN ({_in(ids)}){_and(d.post_where)}"
+        f"SELECT t.id, t.url, t.title, t.author, t.published_at FROM thread t"
+        f" WHERE t.id IN ({_in(ids)})"
     ).columns(published_at=UTCDateTime())
+    snippets = _snippets(session, d, d.post_snippets, ids)
     return {
         int(r.id): dict(url=r.url, title=r.title, author=r.author, published_at=r.published_at,
-                        snippet=r.snippet)
-        for r in session.execute(statement, d.params)
+                        snippet=snippets.get(int(r.id), ""))
+        for r in session.execute(statement)
     }
 
 
@@ -187,10 +194,6 @@ def _select(
 
 def _all(filters: list[str]) -> str:
     return " AND ".join(f for f in filters if f) or "1 = 1"
-
-
-def _and(where: str) -> str:
-    return f" AND {where}" if where else ""
 
 
 def _parts(snippet: str | None) -> tuple[tuple[str, bool], ...]:

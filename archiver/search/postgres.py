@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from archiver.search import START, STOP
-from archiver.search.dialect import SNIPPET_WORDS, Dialect, plain_snippet
+from archiver.search.dialect import SNIPPET_WORDS, Dialect, plain_snippet, plain_snippets
 from archiver.search.query import Node, Or, Query, Term
 
 # the weights (fields) a term is matched in: a phrase must lie within one of them
@@ -54,6 +54,10 @@ def _headline(column: str, query: Query) -> str:
             f" to_tsquery('simple'::regconfig, :headline_query), :headline_options)")
 
 
+def _headlines(table: str, query: Query) -> str:
+    return f"SELECT id, {_headline('body_text', query)} FROM {table} WHERE id IN ({{ids}})"
+
+
 def headline_query(query: Query) -> str:
     return " | ".join(tsquery(term, weighted=False) for term in query.terms("text"))
 
@@ -62,8 +66,8 @@ def dialect(query: Query) -> Dialect:
     if query.expr is None:  # site:NAME alone: every post and comment of the site
         return Dialect(
             name="postgresql", comment_from="comment c", comment_where="", comment_score="0.0",
-            comment_snippet=plain_snippet("c.body_text"), post_from="thread t", post_where="",
-            post_score="0.0", post_snippet=plain_snippet("t.body_text"),
+            comment_snippets=plain_snippets("comment"), post_from="thread t", post_where="",
+            post_score="0.0", post_snippets=plain_snippets("thread"),
         )
     match = "to_tsquery('simple'::regconfig, :match) AS q"
     params = {"match": tsquery(query.expr)}
@@ -74,11 +78,11 @@ def dialect(query: Query) -> Dialect:
         comment_from=f"comment c CROSS JOIN {match}",
         comment_where="c.search_vector @@ q",
         comment_score="ts_rank(c.search_vector, q, 1)",
-        comment_snippet=_headline("c.body_text", query),
+        comment_snippets=_headlines("comment", query),
         post_from=f"thread t CROSS JOIN {match}",
         post_where="t.search_vector @@ q",
         post_score="ts_rank(t.search_vector, q, 1)",
-        post_snippet=_headline("t.body_text", query),
+        post_snippets=_headlines("thread", query),
         params=params,
     )
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from archiver.search import START, STOP
-from archiver.search.dialect import SNIPPET_WORDS, Dialect, plain_snippet
+from archiver.search.dialect import SNIPPET_WORDS, Dialect, plain_snippets
 from archiver.search.query import Node, Or, Query, Term
 
 # the columns a field is matched in, per table
@@ -33,9 +33,12 @@ def match(node: Node, columns: dict[str, str]) -> str:
     return f"({positive} NOT ({' OR '.join(match(n, columns) for n in node.negated)}))"
 
 
-def _snippet(table: str, column: int) -> str:
+def _snippets(table: str, column: int, param: str) -> str:
+    """Snippets of the rows {ids}, read from the FTS5 table alone by rowid (joined to its
+    content table, FTS5 would walk every match of the query for each row)."""
     marks = f"char({ord(START)}), char({ord(STOP)})"
-    return f"snippet({table}, {column}, {marks}, '…', {SNIPPET_WORDS})"
+    return (f"SELECT rowid, snippet({table}, {column}, {marks}, '…', {SNIPPET_WORDS})"
+            f" FROM {table} WHERE rowid IN ({{ids}}) AND {table} MATCH :{param}")
 
 
 def _ranked(table: str, weights: str, param: str) -> str:
@@ -49,19 +52,19 @@ def dialect(query: Query) -> Dialect:
     if query.expr is None:  # site:NAME alone: every post and comment of the site
         return Dialect(
             name="sqlite", comment_from="comment c", comment_where="", comment_score="0.0",
-            comment_snippet=plain_snippet("c.body_text"), post_from="thread t", post_where="",
-            post_score="0.0", post_snippet=plain_snippet("t.body_text"),
+            comment_snippets=plain_snippets("comment"), post_from="thread t", post_where="",
+            post_score="0.0", post_snippets=plain_snippets("thread"),
         )
     return Dialect(
         name="sqlite",
         comment_from="search_comment JOIN comment c ON c.id = search_comment.rowid",
         comment_where="search_comment MATCH :comment_match",
         comment_score=f"-bm25(search_comment, {COMMENT_WEIGHTS})",
-        comment_snippet=_snippet("search_comment", 0),
+        comment_snippets=_snippets("search_comment", 0, "comment_match"),
         post_from="search_post JOIN thread t ON t.id = search_post.rowid",
         post_where="search_post MATCH :post_match",
         post_score=f"-bm25(search_post, {POST_WEIGHTS})",
-        post_snippet=_snippet("search_post", 1),
+        post_snippets=_snippets("search_post", 1, "post_match"),
         params={"comment_match": match(query.expr, COMMENT_COLUMNS),
                 "post_match": match(query.expr, POST_COLUMNS)},
         comment_ranked=_ranked("search_comment", COMMENT_WEIGHTS, "comment_match"),
