@@ -72,7 +72,7 @@ def search_command(
     newest: Annotated[bool, typer.Option(
         "--newest", help="Newest first (default: best match first).")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", metavar="N",
-                                       help="At most N hits (default 20).")] = 20,
+                                       help="At most N hits.")] = 20,
     offset: Annotated[int, typer.Option("--offset", metavar="N",
                                         help="Skip the first N hits.")] = 0,
     removed: Annotated[bool, typer.Option(
