@@ -174,17 +174,24 @@ def _select(
         filters_c = [f for f in filters_c if f != d.comment_where]
         filters_p = [f for f in filters_p if f != d.post_where]
         params = dict(params, cap=cap)
+    arm_order = ("score DESC, at DESC, id DESC" if ordering.startswith("score")
+                 else "at DESC, id DESC")
+    # each side's own page first (exact: the page is made of them), so that a database can stop
+    # early (PostgreSQL walks ix_comment_search_date backwards for a word most comments have)
     sql = (
         f"SELECT kind, id, score, at FROM ("
-        f"SELECT 1 AS kind, c.id AS id, {comment_score} AS score,"
+        f"SELECT * FROM (SELECT 1 AS kind, c.id AS id, {comment_score} AS score,"
         f" coalesce(c.published_at, c.first_seen_at) AS at"
         f" FROM {comment_from} WHERE {_all(filters_c)}"
+        f" ORDER BY {arm_order} LIMIT :page) AS comment_hits"
         f" UNION ALL "
-        f"SELECT 0 AS kind, t.id AS id, {post_score} AS score,"
+        f"SELECT * FROM (SELECT 0 AS kind, t.id AS id, {post_score} AS score,"
         f" coalesce(t.published_at, t.first_seen_at) AS at"
         f" FROM {post_from} WHERE {_all(filters_p)}"
+        f" ORDER BY {arm_order} LIMIT :page) AS post_hits"
         f") AS hits ORDER BY {ordering} LIMIT :limit OFFSET :offset"
     )
+    params = dict(params, page=params["limit"] + params["offset"])
     statement = text(sql)
     for key in ("since", "until"):
         if key in params:

@@ -7,7 +7,8 @@ from typing import Any
 
 SEARCH_TABLES = ("search_comment", "search_post")  # FTS5 tables on SQLite (and their shadows)
 SEARCH_COLUMN = "search_vector"  # the generated tsvector column on PostgreSQL
-SEARCH_INDEXES = ("ix_comment_search_vector", "ix_thread_search_vector")
+SEARCH_INDEXES = ("ix_comment_search_vector", "ix_thread_search_vector",
+                  "ix_comment_search_date")
 
 
 def is_search_object(name: str | None, type_: str) -> bool:

@@ -6,7 +6,8 @@
   from the rows already stored.
 - PostgreSQL: a stored generated tsvector column search_vector on comment and thread ('simple'
   configuration: no stemming, no stop words, as FTS5; weights A author, B title, D body) with a
-  GIN index.
+  GIN index; an index on comment's date (coalesce(published_at, first_seen_at), id) for
+  newest-first searches of common words.
 
 These objects are not in the models (archiver.search.schema.is_search_object tells Alembic's
 comparisons to leave them alone). A later batch revision of comment or thread on SQLite copies
@@ -77,6 +78,9 @@ def upgrade() -> None:
                        f" GENERATED ALWAYS AS ({vector}) STORED")
             op.execute(f"CREATE INDEX ix_{table}_search_vector ON {table}"
                        f" USING GIN (search_vector)")
+        # newest first: a word most comments hold is found walking the dates backwards
+        op.execute("CREATE INDEX ix_comment_search_date ON comment"
+                   " ((coalesce(published_at, first_seen_at)), id)")
 
 
 def downgrade() -> None:
@@ -84,6 +88,7 @@ def downgrade() -> None:
     if dialect == "sqlite":
         _sqlite_downgrade()
     elif dialect == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_comment_search_date")
         for table in PG_VECTORS:
             op.execute(f"DROP INDEX IF EXISTS ix_{table}_search_vector")
             op.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector")
