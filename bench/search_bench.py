@@ -14,7 +14,8 @@ warm-up pass; the table gives p50/p95 over all queries and per kind.
 
 Build: SQLite: the comments are loaded with the FTS5 triggers off, then the index is built by
 FTS5's 'rebuild' and 'optimize' (what `archiver search --reindex` runs); PostgreSQL: loaded with
-COPY, then the migration's work timed: the generated tsvector column added, the GIN index made.
+COPY (the date index ix_comment_search_date kept up by it, its cost in the load time), then the
+migration's work timed: the generated tsvector column added, the GIN index made.
 
     python bench/search_bench.py [--comments N] [--queries Q] [--start-postgres] [--json out.json]
 """
