@@ -127,7 +127,8 @@ def _ranks(session: Session, thread_id: int, source_ids: Sequence[str]) -> dict[
     found: dict[str, tuple] = {}
     ids = list(source_ids)
     for start in range(0, len(ids), 500):
-        rows = session.exec(select(ranked).where(ranked.c.source_id.in_(ids[start:start + 500])))
+        rows = session.execute(  # rows, not scalars
+            select(ranked).where(ranked.c.source_id.in_(ids[start:start + 500])))
         for source_id, author, number, rank in rows:
             found[source_id] = (author, number if number is not None else rank, int(rank))
     return found
