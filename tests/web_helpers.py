@@ -23,6 +23,8 @@ from archiver.web.app import create_app
 from archiver.web.jobs import Jobs
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+URL_OF = {"tide": "http://127.0.0.1:9/2024/03/tide-tables.html",
+          "hostile": "http://127.0.0.1:9/2024/03/hostile.html"}
 
 
 class LiveServer:
