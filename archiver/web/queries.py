@@ -199,10 +199,13 @@ def thread_page(session: Session, thread: Thread, page: int, size: int) -> Threa
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     offset = (page - 1) * size
-    batch = list(session.exec(
-        select(Comment).where(Comment.thread_id == thread_id, _not_ping())
+    # the page's ids first (sorting the thread's ids, not its bodies), then those rows alone
+    ids = list(session.exec(
+        select(Comment.id).where(Comment.thread_id == thread_id, _not_ping())
         .order_by(col(Comment.position), col(Comment.id)).offset(offset).limit(size)
     ).all())
+    rows = {c.id: c for c in session.exec(select(Comment).where(col(Comment.id).in_(ids)))}
+    batch = [rows[i] for i in ids if i in rows]
     pings: list[Comment] = []
     if page == pages:
         pings = list(session.exec(
