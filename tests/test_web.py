@@ -309,3 +309,32 @@ def test_a_name_rebound_to_loopback_after_the_check_is_not_fetched(data_dir: Pat
     finally:
         live.stop()
         server.stop()
+
+
+def test_search_links_each_hit_to_its_comment(small: tuple[LiveServer, int]) -> None:
+    live, thread_id = small
+    write_thread(live.store, "http://127.0.0.1:9/2024/04/moon.html", "Moon Phases",
+                 [c for c in conversation() if c.source_id == "c4"])
+
+    def hits(query: str, **params: str) -> list[tuple[str, str, str]]:
+        page = soup(httpx.get(live.url + "/search", params={"q": query, **params}))
+        return [(li.select_one("a.hit-link")["href"], li.select_one(".author").get_text(),
+                 li.select_one(".snippet").decode_contents()) for li in page.select("li.hit")]
+
+    found = hits("tide")  # Alice's comment, and the post by its title
+    assert sorted(href for href, _, _ in found) == \
+        [f"/comments/{comment_id(live, 'c1')}", f"/threads/{thread_id}"]
+    found = [hit for hit in found if hit[1] == "Alice"]
+    assert "<mark>tide</mark>" in found[0][2]
+    assert [author for _, author, _ in hits('"has a point"')] == ["Carol"]
+    assert [author for _, author, _ in hits("author:Bob")] == ["Bob"]
+    assert "politely" in hits("author:Bob")[0][2]  # the edit is what is found
+    assert hits("deleted") == []  # Erin's removed comment
+    assert sorted(author for _, author, _ in hits("moon phases", order="newest")) == \
+        ["Ann", "Dave", "Dave"]  # the post of "Moon Phases", Dave's remark in both threads
+    assert hits("moon", since="2030-01-01") == []
+    answer = httpx.get(live.url + found[0][0])
+    assert answer.headers["location"] == f"/threads/{thread_id}?page=1#comment-c1"
+    bad = httpx.get(live.url + "/search", params={"q": "tide", "since": "yesterday"})
+    assert bad.status_code == 400 and "is not a date" in bad.text
+    assert httpx.get(live.url + "/search", params={"q": '"unclosed'}).status_code in (200, 400)

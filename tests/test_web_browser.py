@@ -96,6 +96,18 @@ def test_browse_site_thread_comment(data_dir: Path, page) -> None:
         assert "I disagree with Alice." in page.locator("div.version .body").inner_text()
         assert "politely" in page.locator("article.comment .body").inner_text()
         shot(page, "4-history.png")
+        for query, author, anchor in (("tide", "Alice", "c1"), ('"has a point"', "Carol", "c3"),
+                                      ("author:Bob", "Bob", "c2")):
+            page.fill('nav.top input[name="q"]', query)
+            page.click("nav.top button")
+            page.wait_for_url(live.url + "/search?*")
+            hit = page.locator("li.hit", has=page.locator(".author", has_text=author))
+            assert hit.locator("mark").count() >= (0 if ":" in query else 1)
+            if anchor == "c3":
+                shot(page, "4b-search.png")
+            hit.locator("a.hit-link").click()  # the comment in its thread
+            page.wait_for_url(f"**#comment-{anchor}")
+            assert page.locator(":target").get_attribute("id") == f"comment-{anchor}"
         assert all(url.startswith(live.url) for url in page.requests), page.requests
     finally:
         live.stop()

@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from archiver.adapters.base import ParsedComment, ParsedThread
+from archiver.adapters.render import html_to_text
 from archiver.config import ServeSettings, Settings, load_settings
 from archiver.fetch.guard import Resolver
 from archiver.store import repo
@@ -84,7 +85,7 @@ def write_thread(store: Store, url: str, title: str, comments: Iterable[Comment]
                  complete: bool = True) -> int:
     """One read of a thread, merged as the engine merges it (a later call is a later read:
     edits kept as versions, comments missing from a complete read flagged removed)."""
-    parsed = ParsedThread(url=url, title=title, body_html=body, body_text=body,
+    parsed = ParsedThread(url=url, title=title, body_html=body, body_text=html_to_text(body),
                           site_name=site_name, author="Ann", published_text="1 March 2024",
                           published_at=T0)
     with store.session() as session:
@@ -94,7 +95,7 @@ def write_thread(store: Store, url: str, title: str, comments: Iterable[Comment]
         existing = repo.existing_comments(session, thread.id or 0)
         merge = repo.MergeResult()
         page = [ParsedComment(source_id=c.source_id, body_html=c.body, author_name=c.author,
-                              body_text=c.body, published_text=f"{T0:%d %B %Y}",
+                              body_text=html_to_text(c.body), published_text=f"{T0:%d %B %Y}",
                               published_at=T0 + timedelta(minutes=i),
                               parent_source_id=c.parent, depth=c.depth)
                 for i, c in enumerate(comments)]

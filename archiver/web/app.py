@@ -41,6 +41,7 @@ EXPORTS = {  # format -> (file suffix, media type)
     "warc": (".warc.gz", "application/warc"),
     "wacz": (".wacz", "application/zip"),
 }
+SEARCH_PAGE = 20  # hits a page
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
 
@@ -188,26 +189,35 @@ class WebApp:
 
     # -- search ---------------------------------------------------------------------------
     def search(self, request: Request) -> Response:
+        """The search box: archiver.search over every post and comment; each hit links to the
+        comment in its thread (its permalink) or to the post."""
         q = request.query_params
         query = (q.get("q") or "").strip()[:500]
         order = "newest" if q.get("order") == "newest" else "best"
         page = max(1, _int(q.get("page"), 1))
+        since, until = (q.get("since") or "").strip(), (q.get("until") or "").strip()
+        context = dict(query=query, order=order, page=page, since=since, until=until,
+                       hits=[], more=False, error="")
         if not search_available():
-            return self.render(request, "search.html", status_code=503, query=query, hits=[],
-                               error="search is not available in this installation "
-                                     "(archiver.search is missing)", order=order, page=page)
-        hits: list[Any] = []
-        error = ""
+            context["error"] = "search is not available in this installation " \
+                               "(archiver.search is missing)"
+            return self.render(request, "search.html", status_code=503, **context)
         if query:
+            from archiver.export.selection import parse_since
+
             search_module = importlib.import_module("archiver.search")
             try:
+                bounds = {name: parse_since(value)
+                          for name, value in (("since", since), ("until", until)) if value}
                 with self.store.session() as session:
-                    hits = list(search_module.search(session, query, order=order, limit=21,
-                                                     offset=(page - 1) * 20))
+                    hits = list(search_module.search(
+                        session, query, order=order, limit=SEARCH_PAGE + 1,
+                        offset=(page - 1) * SEARCH_PAGE, **bounds))
+                context.update(hits=hits[:SEARCH_PAGE], more=len(hits) > SEARCH_PAGE)
             except ArchiverError as exc:
-                error = str(exc)
-        return self.render(request, "search.html", query=query, hits=hits[:20], error=error,
-                           order=order, page=page, more=len(hits) > 20)
+                context["error"] = str(exc).replace("--since", "since")
+                return self.render(request, "search.html", status_code=400, **context)
+        return self.render(request, "search.html", **context)
 
     # -- status ---------------------------------------------------------------------------
     def status(self, request: Request) -> Response:
