@@ -461,16 +461,16 @@ def status() -> None:
 def serve(
     host: Annotated[
         str | None, typer.Option(metavar="ADDRESS",
-                                 help="Address to listen on (default 127.0.0.1, [serve] host).")
+                                 help="Address to listen on (default 127.0.0.1, or the config's serve.host).")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(metavar="PORT", help="Port (default 8080, [serve] port).")
+        int | None, typer.Option(metavar="PORT", help="Port (default 8080, or the config's serve.port).")
     ] = None,
 ) -> None:
     """Read, search and add to the archive in a browser (http://127.0.0.1:8080/).
 
-    Any other address than loopback needs [serve] token (ARCHIVER_SERVE_TOKEN): the password
-    every request must then give."""
+    Any other address than loopback needs a token (the config's serve.token, or
+    ARCHIVER_SERVE_TOKEN): the password every request must then give."""
     from archiver.web.security import is_loopback
 
     settings = State.settings()
