@@ -460,11 +460,13 @@ def status() -> None:
 @command
 def serve(
     host: Annotated[
-        str | None, typer.Option(metavar="ADDRESS",
-                                 help="Address to listen on (default 127.0.0.1, or the config's serve.host).")
+        str | None, typer.Option(
+            metavar="ADDRESS",
+            help="Address to listen on (default 127.0.0.1, or the config's serve.host).")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(metavar="PORT", help="Port (default 8080, or the config's serve.port).")
+        int | None, typer.Option(
+            metavar="PORT", help="Port (default 8080, or the config's serve.port).")
     ] = None,
 ) -> None:
     """Read, search and add to the archive in a browser (http://127.0.0.1:8080/).
