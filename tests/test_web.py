@@ -22,6 +22,7 @@ from archiver.devserver import FixtureServer, serve_fixture
 from archiver.store.models import Comment, Heartbeat
 from archiver.web.jobs import UrlRefused, check_form_url, form_policy
 from tests.conftest import MOA, MOA_PATH, run_cli_subprocess
+from tests.test_pictures import two_hosts  # noqa: F401  (a fixture)
 from tests.web_helpers import T0, LiveServer, big_thread, conversation, settings_for, write_thread
 
 URL = "http://127.0.0.1:9/2024/03/tide-tables.html"
@@ -338,3 +339,33 @@ def test_search_links_each_hit_to_its_comment(small: tuple[LiveServer, int]) -> 
     bad = httpx.get(live.url + "/search", params={"q": "tide", "since": "yesterday"})
     assert bad.status_code == 400 and "is not a date" in bad.text
     assert httpx.get(live.url + "/search", params={"q": '"unclosed'}).status_code in (200, 400)
+
+
+def test_held_pictures_are_shown_from_the_store(two_hosts, data_dir: Path, cli) -> None:  # noqa: F811
+    """A picture the archive holds is served by the app itself (img-src 'self'); one it does not
+    hold stays a placeholder, never loaded from its host."""
+    from tests.test_pictures import BLUE, RED, THREAD, image_reply, png, serve_thread
+
+    a, b = two_hosts
+    serve_thread(a, post='<img src="/photos/owl.png" alt="an owl">',
+                 comment=f'<img src="{b.base_url}/cdn/missing.png" alt="not held">'
+                         '<img src="/photos/wren.png" alt="a wren">')
+    owl, wren = png(RED, (160, 120)), png(BLUE, (90, 60))
+    a.route("/photos/owl.png", image_reply(owl))
+    a.route("/photos/wren.png", image_reply(wren))
+    assert cli("archive", a.url(THREAD)).code == 0
+    live = LiveServer(settings_for(data_dir)).start()
+    try:
+        page = soup(httpx.get(f"{live.url}/threads/1"))
+        post_img = page.select_one("article.post .body img")
+        comment_imgs = page.select("article.comment .body img")
+        assert post_img["alt"] == "an owl" and post_img["src"].startswith("/pictures/")
+        assert [img["alt"] for img in comment_imgs] == ["a wren"]
+        assert "[image: not held]" in page.select_one("article.comment .body").get_text()
+        for img, data in ((post_img, owl), (comment_imgs[0], wren)):
+            answer = httpx.get(live.url + img["src"])
+            assert answer.status_code == 200 and answer.content == data
+            assert answer.headers["content-type"] == "image/png"
+        assert httpx.get(f"{live.url}/pictures/999").status_code == 404
+    finally:
+        live.stop()

@@ -143,6 +143,23 @@ class WebApp:
             view = queries.comment_history(session, comment, thread)
             return self.render(request, "history.html", view=view, thread=thread)
 
+    def picture(self, request: Request) -> Response:
+        """A picture held in the store, as its bytes were received (decoded), with the media
+        type its bytes showed; cached for a day (it never changes)."""
+        from archiver.store import captures as captures_store
+        from archiver.store.models import Capture, Picture
+
+        with self.store.session() as session:
+            picture = session.get(Picture, _int(request.path_params["picture_id"], 0))
+            capture = session.get(Capture, picture.capture_id) \
+                if picture is not None and picture.state == "ok" and picture.capture_id else None
+            stored = captures_store.stored_result(session, capture.id) \
+                if capture is not None and capture.id is not None else None
+            if picture is None or stored is None:
+                raise HTTPException(404, "no such picture")
+            return Response(stored[0].body, media_type=picture.media_type,
+                            headers={"Cache-Control": "private, max-age=86400"})
+
     # -- exports --------------------------------------------------------------------------
     def download(self, request: Request) -> Response:
         """The thread exported as text, JSONL, WARC or WACZ (written to a temporary folder by
@@ -280,6 +297,7 @@ class WebApp:
             Route("/threads/{thread_id:int}/export/{fmt}", self.download),
             Route("/comments/{comment_id:int}", self.comment),
             Route("/comments/{comment_id:int}/history", self.history),
+            Route("/pictures/{picture_id:int}", self.picture),
             Route("/search", self.search),
             Route("/status", self.status),
             Route("/archive", self.archive_form, methods=["GET"]),

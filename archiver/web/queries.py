@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 from archiver.export.html import _anchor as anchor
 from archiver.export.html import sanitize
 from archiver.export.selection import PING_KINDS, thread_date_key
-from archiver.store.models import Comment, CommentVersion, Site, Thread
+from archiver.images import EXTENSIONS
+from archiver.store.models import Comment, CommentVersion, Picture, Site, Thread
 
 SORTS = {
     "newest": "newest post first",
@@ -176,8 +177,17 @@ def _history(session: Session, ids: list[int]) -> dict[int, list[CommentVersion]
     return history
 
 
+def shown_pictures(session: Session, thread_id: int) -> dict[str, str]:
+    """The thread's pictures held in the store: image URL -> where this app serves it
+    (/pictures/ID, from the store: img-src 'self', nothing loaded from the network)."""
+    rows = session.exec(select(Picture.id, Picture.url, Picture.media_type).where(
+        Picture.thread_id == thread_id, Picture.state == "ok"))
+    return {url: f"/pictures/{picture_id}" for picture_id, url, media in rows
+            if media in EXTENSIONS}
+
+
 def _view(thread: Thread, comment: Comment, versions: Sequence[CommentVersion],
-          number: int | None) -> CommentView:
+          number: int | None, shown: dict[str, str] | None = None) -> CommentView:
     base = comment.page_url or thread.url
     css = ["comment"] + ([comment.kind] if comment.kind in PING_KINDS else [])
     if comment.depth > 0:
@@ -185,8 +195,9 @@ def _view(thread: Thread, comment: Comment, versions: Sequence[CommentVersion],
     if comment.removed_at is not None:
         css.append("removed")
     return CommentView(
-        comment=comment, anchor=anchor(comment.source_id), body=sanitize(comment.body_html, base),
-        number=number, history=[(v, sanitize(v.body_html, base)) for v in versions], css=css,
+        comment=comment, anchor=anchor(comment.source_id),
+        body=sanitize(comment.body_html, base, shown), number=number,
+        history=[(v, sanitize(v.body_html, base, shown)) for v in versions], css=css,
     )
 
 
@@ -214,12 +225,13 @@ def thread_page(session: Session, thread: Thread, page: int, size: int) -> Threa
             .order_by(col(Comment.position), col(Comment.id))
         ).all())
     history = _history(session, [c.id for c in batch + pings if c.id is not None])
+    shown = shown_pictures(session, thread_id)
     on_page: dict[str, tuple[str, int]] = {}
     views: list[CommentView] = []
     for rank, comment in enumerate(batch, start=offset + 1):
         number = comment.number if comment.number is not None else rank
         on_page[comment.source_id] = (comment.author_name, number)
-        views.append(_view(thread, comment, history.get(comment.id or 0, []), number))
+        views.append(_view(thread, comment, history.get(comment.id or 0, []), number, shown))
     elsewhere = _ranks(session, thread_id, sorted(
         {c.parent_source_id for c in batch if c.parent_source_id} - on_page.keys()))
     for view in views:
@@ -237,9 +249,9 @@ def thread_page(session: Session, thread: Thread, page: int, size: int) -> Threa
     return ThreadPage(
         thread=thread, site=session.get(Site, thread.site_id), page=page, pages=pages,
         size=size, comments=views,
-        pings=[_view(thread, c, history.get(c.id or 0, []), None) for c in pings],
+        pings=[_view(thread, c, history.get(c.id or 0, []), None, shown) for c in pings],
         current=comment_count(session, thread_id, current=True), total=total,
-        post=sanitize(thread.body_html, thread.url),
+        post=sanitize(thread.body_html, thread.url, shown),
     )
 
 
@@ -260,4 +272,4 @@ def comment_page(session: Session, comment: Comment, size: int) -> int:
 def comment_history(session: Session, comment: Comment, thread: Thread) -> CommentView:
     """A comment with every earlier version, for its own page."""
     return _view(thread, comment, _history(session, [comment.id or 0]).get(comment.id or 0, []),
-                 comment.number)
+                 comment.number, shown_pictures(session, thread.id or 0))
