@@ -3,7 +3,8 @@ length, with paragraphs, links, quotes and replies, merged by the store's own me
 SQLite file) served by uvicorn on 127.0.0.1 and read with httpx: time per page (the first, a
 middle one, the last; a permalink's redirect), best/median/p95 of the rounds; the server
 process's resident memory before and after reading every page of the thread several times
-(flat: a page is read and rendered a page of comments at a time). With --whole, the same thread
+and the peak of Python allocations during one page's request (flat: a page is read and
+rendered a page of comments at a time). With --whole, the same thread
 shown on one page (page_size 5000) for contrast.
 
     python bench/serve_bench.py [--comments 5000] [--rounds 30] [--whole]
@@ -110,6 +111,14 @@ def run(count: int, rounds: int, page_size: int) -> None:
                        timed(client, f"/threads/{thread_id}?page={pages}", rounds))
                 report("permalink (redirect)", timed(client, f"/comments/{count - 7}", rounds))
                 middle = rss_mb()
+                import tracemalloc
+
+                tracemalloc.start()
+                client.get(f"/threads/{thread_id}?page={pages // 2 + 1}")
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                print(f"  Python memory allocated at the peak of one page's request "
+                      f"(tracemalloc, server and client): {peak / 1e6:.1f} MB")
                 for _ in range(3):
                     for page in range(1, pages + 1):
                         client.get(f"/threads/{thread_id}?page={page}")
