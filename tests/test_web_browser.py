@@ -96,6 +96,20 @@ def test_browse_site_thread_comment(data_dir: Path, page) -> None:
         assert "I disagree with Alice." in page.locator("div.version .body").inner_text()
         assert "politely" in page.locator("article.comment .body").inner_text()
         shot(page, "4-history.png")
+        assert all(url.startswith(live.url) for url in page.requests), page.requests
+    finally:
+        live.stop()
+
+
+def test_search_opens_the_comment_in_context(data_dir: Path, page) -> None:
+    pytest.importorskip("archiver.search", reason="archiver.search is not merged yet")
+    live = LiveServer(settings_for(data_dir))
+    write_thread(live.store, URL_OF["tide"], "Reading The Tide Tables", conversation())
+    write_thread(live.store, URL_OF["tide"], "Reading The Tide Tables",
+                 conversation(edited=True, removed=True))
+    live.start()
+    try:
+        page.goto(live.url + "/")
         for query, author, anchor in (("tide", "Alice", "c1"), ('"has a point"', "Carol", "c3"),
                                       ("author:Bob", "Bob", "c2")):
             page.fill('nav.top input[name="q"]', query)
