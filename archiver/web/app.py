@@ -96,7 +96,8 @@ class WebApp:
         q = request.query_params
         site_id = _int(q.get("site"), 0) or None
         status = q.get("status") or None
-        sort = q.get("sort") if q.get("sort") in queries.SORTS else "newest"
+        sort = q.get("sort") or "newest"
+        sort = sort if sort in queries.SORTS else "newest"
         text = (q.get("q") or "")[:200]
         with self.store.session() as session:
             listing = queries.threads(session, site_id=site_id, status=status, text=text,
@@ -109,7 +110,7 @@ class WebApp:
                            sorts=queries.SORTS, statuses=queries.STATUSES)
 
     def _thread(self, session: Any, request: Request) -> Thread:
-        thread = session.get(Thread, _int(request.path_params["thread_id"], 0))
+        thread: Thread | None = session.get(Thread, _int(request.path_params["thread_id"], 0))
         if thread is None:
             raise HTTPException(404, "no such thread")
         return thread
@@ -213,8 +214,8 @@ class WebApp:
         order = "newest" if q.get("order") == "newest" else "best"
         page = max(1, _int(q.get("page"), 1))
         since, until = (q.get("since") or "").strip(), (q.get("until") or "").strip()
-        context = dict(query=query, order=order, page=page, since=since, until=until,
-                       hits=[], more=False, error="")
+        context: dict[str, Any] = dict(query=query, order=order, page=page, since=since,
+                                       until=until, hits=[], more=False, error="")
         if not search_available():
             context["error"] = "search is not available in this installation " \
                                "(archiver.search is missing)"

@@ -25,6 +25,8 @@ SORTS = {
     "title": "title",
 }
 STATUSES = ("open", "closed", "gone")
+__all__ = ["SORTS", "STATUSES", "anchor", "comment_history", "comment_page", "sites",
+           "thread_page", "threads"]
 THREADS_PER_PAGE = 50
 
 
@@ -113,7 +115,8 @@ def comment_count(session: Session, thread_id: int, *, current: bool) -> int:
     return int(session.exec(statement).one())
 
 
-def _ranks(session: Session, thread_id: int, source_ids: Sequence[str]) -> dict[str, tuple]:
+def _ranks(session: Session, thread_id: int, source_ids: Sequence[str]
+           ) -> dict[str, tuple[str, int, int]]:
     """source id -> (author, number shown, rank among the thread's comments) for comments of the
     thread, pings left out: one windowed read of the thread's ids, not of its bodies."""
     if not source_ids:
@@ -125,11 +128,11 @@ def _ranks(session: Session, thread_id: int, source_ids: Sequence[str]) -> dict[
         .where(Comment.thread_id == thread_id, _not_ping())
         .subquery()
     )
-    found: dict[str, tuple] = {}
+    found: dict[str, tuple[str, int, int]] = {}
     ids = list(source_ids)
     for start in range(0, len(ids), 500):
         rows = session.execute(  # rows, not scalars
-            select(ranked).where(ranked.c.source_id.in_(ids[start:start + 500])))
+            select(ranked).where(ranked.c.source_id.in_(ids[start:start + 500])))  # type: ignore[call-overload]
         for source_id, author, number, rank in rows:
             found[source_id] = (author, number if number is not None else rank, int(rank))
     return found
