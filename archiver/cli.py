@@ -462,6 +462,43 @@ def status() -> None:
 
 
 @command
+def serve(
+    host: Annotated[
+        str | None, typer.Option(
+            metavar="ADDRESS",
+            help="Address to listen on (default 127.0.0.1, or the config's serve.host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(
+            metavar="PORT", help="Port (default 8080, or the config's serve.port).")
+    ] = None,
+) -> None:
+    """Read, search and add to the archive in a browser (http://127.0.0.1:8080/).
+
+    Any other address than loopback needs a token (the config's serve.token, or
+    ARCHIVER_SERVE_TOKEN): the password every request must then give."""
+    from archiver.web.security import is_loopback
+
+    settings = State.settings()
+    listen = host if host is not None else settings.serve.host
+    if not is_loopback(listen) and not settings.serve.token:
+        raise UsageError(f"refusing to listen on {listen} without a token: set [serve] token "
+                         "(or ARCHIVER_SERVE_TOKEN), or listen on 127.0.0.1")
+    chosen = port if port is not None else settings.serve.port
+    if not 0 <= chosen <= 65535:
+        raise UsageError(f"--port {chosen} is not a port (0-65535)")
+    import uvicorn
+
+    from archiver.web.app import create_app
+
+    app = create_app(settings, Store(settings.db_url), host=listen)
+    shown = f"[{listen}]" if ":" in listen else listen
+    console.print(f"archiver {__version__} serving {settings.db_url.split('://', 1)[0]} archive "
+                  f"on http://{shown}:{chosen}/ (Ctrl-C stops)", highlight=False)
+    uvicorn.run(app, host=listen, port=chosen, log_level="warning", server_header=False)
+
+
+@command
 def health(
     max_age: Annotated[
         float | None,

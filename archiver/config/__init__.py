@@ -26,6 +26,7 @@ from archiver.config.model import (
     RefreshPolicy,
     ScheduleConfig,
     SchedulerSettings,
+    ServeSettings,
     Settings,
     SiteConfig,
 )
@@ -40,7 +41,7 @@ from archiver.config.types import (
 
 __all__ = [
     "ArchiverConfig", "DiscoveryConfig", "PicturesPolicy", "Politeness", "RefreshPolicy",
-    "ScheduleConfig", "SchedulerSettings", "Settings", "SiteConfig", "check_cron",
+    "ScheduleConfig", "SchedulerSettings", "ServeSettings", "Settings", "SiteConfig", "check_cron",
     "check_css_selector", "check_url", "env_name", "format_duration", "load_settings",
     "parse_duration", "parse_since", "site_env_prefix",
 ]

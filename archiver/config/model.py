@@ -130,6 +130,25 @@ class PicturesPolicy(Table):
     avatars: bool = False  # images in a body that look like avatars (class, host) are fetched
 
 
+class ServeSettings(Table):
+    """`archiver serve`: where it listens, the token any address but loopback requires, which
+    private networks the "archive this URL" form may reach, how many comments a page shows."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    token: str = ""  # required to listen on any other address than loopback
+    # networks the form may archive from although private ("127.0.0.0/8, 10.1.0.0/16"): by
+    # default a URL resolving to a loopback, private or link-local address is refused
+    allow_networks: str = ""
+    page_size: int = Field(200, ge=1, le=5000)  # comments per page of a thread
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _allowed(cls, value: str) -> str:
+        parse_networks(value)  # ValueError names the bad network
+        return value
+
+
 class ScheduleConfig(Table):
     """When a site's discovery runs: every `interval` seconds, or on a cron expression."""
 
@@ -253,6 +272,7 @@ class ArchiverConfig(BaseSettings):
     refresh: RefreshPolicy = RefreshPolicy()
     pictures: PicturesPolicy = PicturesPolicy()
     reddit: RedditSection = RedditSection()
+    serve: ServeSettings = ServeSettings()
     sites: list[SiteConfig] = []
 
     @model_validator(mode="before")
@@ -284,6 +304,7 @@ class Settings:
     sites: list[SiteConfig] = field(default_factory=list)
     source: str = "defaults"
     pictures: PicturesPolicy = field(default_factory=PicturesPolicy)
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     @classmethod
     def from_config(cls, config: ArchiverConfig, source: str) -> Settings:
@@ -304,6 +325,7 @@ class Settings:
             database_url=config.archive.database_url.strip(),
             fetch=fetch, scheduler=config.scheduler, refresh=config.refresh,
             sites=list(config.sites), source=source, pictures=config.pictures,
+            serve=config.serve,
         )
 
     @property
