@@ -312,21 +312,7 @@ def test_a_name_rebound_to_loopback_after_the_check_is_not_fetched(data_dir: Pat
         server.stop()
 
 
-def test_search_page_says_when_search_is_missing(small: tuple[LiveServer, int]) -> None:
-    """Without archiver.search (the search branch not merged yet) the box answers 503 with one
-    line; with it, the test below runs instead."""
-    from archiver.web.app import search_available
-
-    if search_available():
-        pytest.skip("archiver.search is installed: test_search_links_each_hit_to_its_comment")
-    live, _ = small
-    answer = httpx.get(live.url + "/search", params={"q": "tide"})
-    assert answer.status_code == 503
-    assert "search is not available in this installation" in soup_text(answer)
-
-
 def test_search_links_each_hit_to_its_comment(small: tuple[LiveServer, int]) -> None:
-    pytest.importorskip("archiver.search", reason="archiver.search is not merged yet")
     live, thread_id = small
     write_thread(live.store, "http://127.0.0.1:9/2024/04/moon.html", "Moon Phases",
                  [c for c in conversation() if c.source_id == "c4"])

@@ -102,7 +102,6 @@ def test_browse_site_thread_comment(data_dir: Path, page) -> None:
 
 
 def test_search_opens_the_comment_in_context(data_dir: Path, page) -> None:
-    pytest.importorskip("archiver.search", reason="archiver.search is not merged yet")
     live = LiveServer(settings_for(data_dir))
     write_thread(live.store, URL_OF["tide"], "Reading The Tide Tables", conversation())
     write_thread(live.store, URL_OF["tide"], "Reading The Tide Tables",

@@ -5,8 +5,6 @@ thread's comments a page at a time, comment permalinks and histories, search, st
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -59,14 +57,6 @@ def _when(value: Any, day: bool = False) -> str:
     return f"{aware:%Y-%m-%d}" if day else f"{aware:%Y-%m-%d %H:%M} UTC"
 
 
-def search_available() -> bool:
-    """Whether the full-text search module (archiver.search) is installed."""
-    try:
-        return importlib.util.find_spec("archiver.search") is not None
-    except ModuleNotFoundError:
-        return False
-
-
 class WebApp:
     """The routes, over one store and the settings' [serve] section."""
 
@@ -78,8 +68,7 @@ class WebApp:
         folder = str(resources.files("archiver.web").joinpath("templates"))
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=True)
         self.templates = Jinja2Templates(env=env)
-        self.templates.env.globals.update(version=__version__, when=_when,
-                                          search_available=search_available)
+        self.templates.env.globals.update(version=__version__, when=_when)
 
     def render(self, request: Request, name: str, status_code: int = 200,
                **context: Any) -> Response:
@@ -216,14 +205,9 @@ class WebApp:
         since, until = (q.get("since") or "").strip(), (q.get("until") or "").strip()
         context: dict[str, Any] = dict(query=query, order=order, page=page, since=since,
                                        until=until, hits=[], more=False, error="")
-        if not search_available():
-            context["error"] = "search is not available in this installation " \
-                               "(archiver.search is missing)"
-            return self.render(request, "search.html", status_code=503, **context)
         if query:
+            from archiver import search as search_module
             from archiver.export.selection import parse_since
-
-            search_module = importlib.import_module("archiver.search")
             try:
                 bounds = {name: parse_since(value)
                           for name, value in (("since", since), ("until", until)) if value}
