@@ -24,5 +24,5 @@ if [ ! -x .venv-pywb/bin/pywb ]; then
   .venv-pywb/bin/python -m pip install --quiet --disable-pip-version-check "pywb>=2.8,<3"
 fi
 .venv/bin/ruff check .
-.venv/bin/mypy  # strict on archiver/adapters and archiver/pipeline ([tool.mypy] in pyproject.toml)
+.venv/bin/mypy  # strict on the adapters, the engine, importing, search, web ([tool.mypy] in pyproject.toml)
 exec .venv/bin/pytest "$@"

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 from starlette.applications import Starlette
@@ -200,7 +200,7 @@ class WebApp:
         comment in its thread (its permalink) or to the post."""
         q = request.query_params
         query = (q.get("q") or "").strip()[:500]
-        order = "newest" if q.get("order") == "newest" else "best"
+        order: Literal["newest", "best"] = "newest" if q.get("order") == "newest" else "best"
         page = max(1, _int(q.get("page"), 1))
         since, until = (q.get("since") or "").strip(), (q.get("until") or "").strip()
         context: dict[str, Any] = dict(query=query, order=order, page=page, since=since,
@@ -209,12 +209,12 @@ class WebApp:
             from archiver import search as search_module
             from archiver.export.selection import parse_since
             try:
-                bounds = {name: parse_since(value)
-                          for name, value in (("since", since), ("until", until)) if value}
                 with self.store.session() as session:
                     hits = list(search_module.search(
                         session, query, order=order, limit=SEARCH_PAGE + 1,
-                        offset=(page - 1) * SEARCH_PAGE, **bounds))
+                        offset=(page - 1) * SEARCH_PAGE,
+                        since=parse_since(since) if since else None,
+                        until=parse_since(until) if until else None))
                 context.update(hits=hits[:SEARCH_PAGE], more=len(hits) > SEARCH_PAGE)
             except ArchiverError as exc:
                 context["error"] = str(exc).replace("--since", "since")
