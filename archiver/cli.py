@@ -18,13 +18,7 @@ from archiver import __version__
 from archiver.cli_help import TidyCommand, TidyGroup
 from archiver.cli_search import search_command
 from archiver.config import Settings, check_url, load_settings
-from archiver.errors import (
-    ArchiverError,
-    IncompleteFetch,
-    IncompleteParse,
-    UsageError,
-    describe,
-)
+from archiver.errors import ArchiverError, UsageError, describe
 from archiver.store.db import Store
 
 if TYPE_CHECKING:
@@ -147,20 +141,20 @@ def _options(
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def incomplete_error(report: ArchiveReport) -> ArchiverError:
-    """The one line for a thread read in part: the first page that failed, how many more."""
-    first, more = report.problems[0], len(report.problems) - 1
-    also = f" (and {more} more page{'s' * (more != 1)})" if more else ""
-    message = (f"incomplete read of {report.url}: {first}{also}; the comments read are kept and "
-               "none is flagged removed: run archive again to fetch the rest")
-    if report.failed_pages:
-        return IncompleteFetch(message, url=report.url)
-    return IncompleteParse(message)
-
-
 @command
 def archive(
-    url: Annotated[str, typer.Argument(help="URL of the thread (the post page).")],
+    urls: Annotated[list[str] | None, typer.Argument(
+        metavar="URL...", help="URL of the thread (the post page); several are archived side by"
+                               " side, each host at its own pace.", show_default=False)] = None,
+    input_file: Annotated[
+        str | None, typer.Option("--input", "-i", metavar="FILE",
+                                 help="Read URLs from FILE, one a line (- for stdin; blank lines"
+                                      " and # comments skipped).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Threads archived side by side (several"
+                                 " URLs; default [archive] workers).")
+    ] = None,
     platform: Annotated[
         str, typer.Option(metavar="NAME", help="Platform (typepad, wordpress, blogger, phpbb, "
                           "discourse...: see README), or auto to detect.")
@@ -173,9 +167,20 @@ def archive(
                            help="Rebuild the thread from the Wayback Machine's captures.")
     ] = False,
 ) -> None:
-    """Archive a thread and every page of its comments."""
+    """Archive a thread and every page of its comments; several threads side by side."""
+    urls = list(urls or [])
+    if not urls and input_file is None:
+        raise UsageError("Missing argument 'URL'. (see 'archiver archive --help')")
+    if input_file is not None or len(urls) > 1:
+        if from_wayback:
+            raise UsageError("--from-wayback takes one URL")
+        from archiver.cli_batch import archive_many
+
+        archive_many(State.settings(), urls, input_file, workers=workers, platform=platform,
+                     ignore_robots=ignore_robots)
+        return
     try:
-        url = check_url(url)
+        url = check_url(urls[0])
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -217,6 +222,8 @@ def archive(
     if report.stopped:
         console.print(f"[yellow]warning:[/] {report.stopped}", highlight=False, soft_wrap=True)
     if report.problems:
+        from archiver.pipeline.report import incomplete_error
+
         raise incomplete_error(report)
 
 

@@ -78,7 +78,7 @@ def test_help_reads_like_a_well_kept_cli(cli) -> None:  # type: ignore[no-untype
         assert page.code == 0, (name, page.err)
         assert not re.search(r"<(bool|str|int|float|path)>|\{\w+\}", page.out), (name, page.out)
     assert "Usage: archiver export [OPTIONS] FORMAT [URL]" in pages["export"].out
-    assert "Usage: archiver archive [OPTIONS] URL" in pages["archive"].out
+    assert "Usage: archiver archive [OPTIONS] [URL...]" in pages["archive"].out  # or -i FILE
     for flag, metavar in (("--out", "PATH"), ("--site", "NAME"), ("--since", "DATE"),
                           ("--max-size", "SIZE")):
         assert re.search(rf"{flag}\s.*\b{metavar}\b", pages["export"].out), flag

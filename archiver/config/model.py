@@ -42,6 +42,8 @@ class Table(BaseModel):
 class ArchiveSection(Table):
     data_dir: str = "./archive"
     database_url: str = ""  # any SQLAlchemy URL; empty: SQLite in data_dir
+    # `archive URL URL...` / `-i FILE`: threads archived side by side (each host at its own pace)
+    workers: int = Field(32, ge=1)
 
 
 def _fetch_section() -> type[Table]:
@@ -305,6 +307,7 @@ class Settings:
     source: str = "defaults"
     pictures: PicturesPolicy = field(default_factory=PicturesPolicy)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    workers: int = 32  # [archive] workers: threads `archive URL URL...` archives side by side
 
     @classmethod
     def from_config(cls, config: ArchiverConfig, source: str) -> Settings:
@@ -326,6 +329,7 @@ class Settings:
             fetch=fetch, scheduler=config.scheduler, refresh=config.refresh,
             sites=list(config.sites), source=source, pictures=config.pictures,
             serve=config.serve,
+            workers=config.archive.workers,
         )
 
     @property

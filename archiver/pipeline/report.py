@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from archiver.errors import ArchiverError, IncompleteFetch, IncompleteParse
+
 
 @dataclass(slots=True)
 class ArchiveReport:
@@ -68,3 +70,14 @@ class ArchiveReport:
         if not self.complete:
             parts.append("incomplete: nothing flagged removed")
         return f"Archived {self.title!r}: " + ", ".join(parts)
+
+
+def incomplete_error(report: ArchiveReport) -> ArchiverError:
+    """The one line for a thread read in part: the first page that failed, how many more."""
+    first, more = report.problems[0], len(report.problems) - 1
+    also = f" (and {more} more page{'s' * (more != 1)})" if more else ""
+    message = (f"incomplete read of {report.url}: {first}{also}; the comments read are kept and "
+               "none is flagged removed: run archive again to fetch the rest")
+    if report.failed_pages:
+        return IncompleteFetch(message, url=report.url)
+    return IncompleteParse(message)

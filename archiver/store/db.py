@@ -76,10 +76,12 @@ class Store:
     """The database behind one archive: an engine plus sessions. Opening it migrates its schema
     to the newest revision (a new database gets every table; one written by 0.1.0 is adopted)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, connections: int | None = None) -> None:
+        """connections: the most database connections open at once (threads beyond it wait
+        their turn); None: SQLAlchemy's default pool (5, and 10 more when busy)."""
         self.url = database_url
         try:
-            self.engine: Engine = self._create_engine(database_url)
+            self.engine: Engine = self._create_engine(database_url, connections)
         except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
             raise _open_error(database_url, exc) from exc
         try:
@@ -92,15 +94,17 @@ class Store:
             raise _open_error(database_url, exc) from exc
 
     @staticmethod
-    def _create_engine(database_url: str) -> Engine:
+    def _create_engine(database_url: str, connections: int | None = None) -> Engine:
+        pool: dict[str, Any] = {} if connections is None else {
+            "pool_size": max(1, connections), "max_overflow": 0, "pool_timeout": 3600}
         if database_url.startswith("sqlite:///"):
             Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
-                database_url, connect_args={"check_same_thread": False, "timeout": 30}
+                database_url, connect_args={"check_same_thread": False, "timeout": 30}, **pool
             )
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(database_url, pool_pre_ping=True)
+        return create_engine(database_url, pool_pre_ping=True, **pool)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
