@@ -166,11 +166,20 @@ def archive(
         bool, typer.Option("--from-wayback",
                            help="Rebuild the thread from the Wayback Machine's captures.")
     ] = False,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="Queue them for `archiver worker` instead"
+                                           " (PostgreSQL).")
+    ] = False,
 ) -> None:
     """Archive a thread and every page of its comments; several threads side by side."""
     urls = list(urls or [])
     if not urls and input_file is None:
         raise UsageError("Missing argument 'URL'. (see 'archiver archive --help')")
+    if queue:
+        from archiver.cli_batch import queue_many
+
+        queue_many(State.settings(), urls, input_file, platform=platform)
+        return
     if input_file is not None or len(urls) > 1:
         if from_wayback:
             raise UsageError("--from-wayback takes one URL")
@@ -400,6 +409,29 @@ run_scheduler.__name__ = "run"  # the command is `archiver run`; `run` is the en
 run_scheduler = command(run_scheduler)
 
 
+@command
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, metavar="N",
+                                 help="Jobs at once (default [scheduler] workers).")
+    ] = None,
+) -> None:
+    """Work the shared queue on PostgreSQL (run any number, on any machines): archive queued
+    threads, discovery and refreshes, each host at its pace across all workers (until SIGTERM)."""
+    from archiver.schedule.queue import require_postgres, run_worker
+
+    settings = State.settings()
+    require_postgres(settings.db_url)
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger("archiver").setLevel(logging.WARNING)
+        logging.getLogger("archiver.schedule").setLevel(logging.INFO)
+    s = settings.scheduler
+    console.print(f"archiver {__version__} worker ({concurrency or s.workers} at once); stop with"
+                  " SIGTERM or Ctrl-C", highlight=False)
+    run_worker(settings, concurrency=concurrency or s.workers, heartbeat=s.worker_heartbeat,
+               stalled_after=s.worker_stalled_after, tick_seconds=int(s.worker_tick))
+
+
 db_app = typer.Typer(cls=TidyGroup, help="The database's schema: show its revision, upgrade it.")
 app.add_typer(db_app, name="db")
 
@@ -417,7 +449,14 @@ def db_upgrade() -> None:
 
     settings = State.settings()
     store = Store(settings.db_url)
-    store.close()
+    try:
+        if settings.db_url.startswith("postgres"):  # the workers' queue (procrastinate's own)
+            from archiver.schedule.queue import ensure_queue_schema
+
+            if ensure_queue_schema(store.engine):
+                print("Created the workers' queue (procrastinate's schema)")
+    finally:
+        store.close()
     done = store.schema
     where = _shown_url(settings.db_url)
     if done.changed:

@@ -104,3 +104,27 @@ def archive_many(settings: Settings, urls: list[str], input_file: str | None, *,
         failed = sum(1 for o in result.outcomes if o.code)
         raise BatchFailed(result.code, f"{failed} of {len(result.outcomes)} URLs failed or were"
                           " read in part (each named above)")
+
+
+def queue_many(settings: Settings, urls: list[str], input_file: str | None, *,
+               platform: str) -> None:
+    """Queue each URL for `archiver worker` (PostgreSQL); a thread already queued is not
+    queued again."""
+    from archiver.config import check_url
+    from archiver.schedule.queue import queue_urls, require_postgres
+
+    require_postgres(settings.db_url)
+    items = gather(urls, input_file)
+    good = []
+    for item in items:
+        try:
+            good.append(check_url(item.url))
+        except ValueError as exc:
+            console.print(f"[red]error:[/] {escape(item.where)}: {escape(str(exc))}",
+                          highlight=False, soft_wrap=True)
+    queued = queue_urls(settings, good, platform)
+    for url, new in zip(good, queued, strict=True):
+        print(f"{'queued' if new else 'already queued'}: {url}")
+    print(f"{sum(queued)} queued, {len(queued) - sum(queued)} already queued")
+    if len(good) < len(items):
+        raise UsageError(f"{len(items) - len(good)} line(s) are not URLs (each named above)")

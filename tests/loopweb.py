@@ -38,6 +38,7 @@ class Hit:
 
     host: str  # "127.0.0.7:PORT": the address and port it came in on
     path: str
+    agent: str  # the User-Agent it came with
     began: float  # time.monotonic() when the request line was read
     ended: float  # ... when the last byte of the answer was written
 
@@ -52,7 +53,9 @@ class LoopbackWeb:
         self.hits: list[Hit] = []
         self._gate = threading.Barrier(gate, timeout=300) if gate else None
         self._asked: set[str] = set()
+        self._held: dict[str, tuple[threading.Event, threading.Event]] = {}
         self.pages: dict[str, dict[str, bytes]] = {}  # "127.0.0.7:PORT" -> path -> body
+        self.agents: dict[str, str] = {}  # held path -> the User-Agent that asked
         self.answer_delay = answer_delay  # each answer waits this long (a slow site)
         self._lock = threading.Lock()
         web = self
@@ -73,6 +76,11 @@ class LoopbackWeb:
                 if first_time and web._gate is not None:
                     web._gate.wait()  # threading.BrokenBarrierError: fewer hosts came at once
                 body = web.pages.get(host, {}).get(self.path.split("#")[0])
+                held = web._held.pop(self.path, None)
+                if held is not None:  # a test holds this answer until it says so
+                    web.agents[self.path] = self.headers.get("User-Agent", "")
+                    held[0].set()
+                    held[1].wait()
                 if web.answer_delay:
                     time.sleep(web.answer_delay)
                 if body is None:
@@ -86,7 +94,8 @@ class LoopbackWeb:
                 self.wfile.write(body)
                 self.wfile.flush()
                 with web._lock:
-                    web.hits.append(Hit(host, self.path, began, time.monotonic()))
+                    web.hits.append(Hit(host, self.path, self.headers.get("User-Agent", ""),
+                                        began, time.monotonic()))
 
         self.servers: list[ThreadingHTTPServer] = []
         for i in range(first, first + n_hosts):
@@ -116,6 +125,14 @@ class LoopbackWeb:
         for path, html in thread.pages.items():
             pages[path] = html.encode("utf-8")
         return thread.url()
+
+    def hold(self, path: str, asked: threading.Event, release: threading.Event) -> None:
+        """The first request for path (on any host) sets asked, then waits for release."""
+        self._held[path] = (asked, release)
+
+    def agent_of(self, path: str) -> str:
+        """The User-Agent of the held request for path."""
+        return self.agents[path]
 
     def robots(self, text: str) -> None:
         for host in self.hosts:

@@ -90,6 +90,11 @@ class SchedulerSettings(Table):
     shutdown_grace: Duration = Field(8.0, ge=0)  # on SIGTERM, wait this long, then exit
     timezone: str = "UTC"  # for cron expressions
     max_attempts: int = Field(8, ge=1)  # a new URL that keeps failing is given up after this
+    # `archiver worker` (PostgreSQL): how often each worker says it is alive, after how long
+    # without a word its job is given to another, how often due work is planned (once in all)
+    worker_heartbeat: Duration = Field(10.0, ge=0.1)
+    worker_stalled_after: Duration = Field(30.0, ge=1)
+    worker_tick: Duration = Field(10.0, ge=1)
 
     @field_validator("timezone")
     @classmethod

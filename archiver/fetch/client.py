@@ -22,7 +22,7 @@ from archiver.fetch.guard import AddressPolicy, Guard, Resolver, parse_networks,
 from archiver.fetch.guard import install as install_guard
 from archiver.fetch.limits import LimitExceeded, check_url, decode_body
 from archiver.fetch.oauth import OAuth, redact, token_poster
-from archiver.fetch.politeness import Politeness, host_key
+from archiver.fetch.politeness import Politeness, SharedTurn, host_key
 from archiver.fetch.result import FetchResult
 from archiver.fetch.retry import (
     RETRY_STATUSES,
@@ -85,9 +85,11 @@ class Fetcher:
         *,
         on_retry: RetryCallback | None = None,
         resolver: Resolver = system_resolver,
+        shared_turn: SharedTurn | None = None,
     ) -> None:
         """on_retry(attempt, max_attempts, wait, reason) is called before each wait for another
-        attempt; resolver (host, port) -> addresses is the DNS lookup (injectable for tests)."""
+        attempt; resolver (host, port) -> addresses is the DNS lookup (injectable for tests);
+        shared_turn: each host's turn taken across processes too (store/hosts.py, workers)."""
         self.settings = s = settings or FetchSettings()
         self.on_retry = on_retry
         try:
@@ -112,7 +114,7 @@ class Fetcher:
         self.private_guard_installed = install_guard(self._client, self.guard)
         self._deadlines = Deadlines()
         self.total_timeout_enforced = install_deadline(self._client, self._deadlines)
-        self.politeness = Politeness(s)
+        self.politeness = Politeness(s, shared_turn)
         self.oauth = OAuth(s.oauth_apps, clock=s.clock)  # bearer tokens (Reddit's API)
         self._post_token = token_poster(self._client, lambda u: map_origin(u, self.origin_map))
         self._retry = RetryPolicy(s)

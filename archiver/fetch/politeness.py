@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -38,11 +38,18 @@ class _Host:
     tickets: int = 0
 
 
-class Politeness:
-    """Hands out request slots so that each host is spaced and the process stays under a cap."""
+# A turn at a host shared with other processes (store/hosts.py): (host, delay) -> a context held
+# for the request; the next request may start delay() after it ends.
+SharedTurn = Callable[[str, Callable[[], float]], AbstractContextManager[None]]
 
-    def __init__(self, settings: FetchSettings) -> None:
+
+class Politeness:
+    """Hands out request slots so that each host is spaced and the process stays under a cap;
+    with `shared`, each host's turn is also taken from the database (every worker together)."""
+
+    def __init__(self, settings: FetchSettings, shared: SharedTurn | None = None) -> None:
         self.settings = settings
+        self.shared = shared
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
         self._global = threading.BoundedSemaphore(max(1, settings.max_concurrency))
@@ -117,7 +124,11 @@ class Politeness:
                     )
                 s.sleep(wait)
             with self._global:
-                yield
+                if self.shared is None:
+                    yield
+                else:
+                    with self.shared(host, lambda: self.delay(host)):
+                        yield
         finally:
             with state.cond:
                 state.in_flight -= 1

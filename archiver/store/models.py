@@ -250,3 +250,15 @@ class Heartbeat(SQLModel, table=True):
     beat_at: datetime
     in_flight: int = 0
     note: str = ""
+
+
+class HostTurn(SQLModel, table=True):
+    """One host's turn across every worker on a PostgreSQL database (`archiver worker`): its row
+    is held (SELECT ... FOR UPDATE) for the length of each request, and next_allowed_at (the
+    database's clock) says when the next request may start (store/hosts.py)."""
+
+    __tablename__ = "host_turn"
+
+    key: str = Field(primary_key=True)  # politeness key: "host" or "host:port"
+    next_allowed_at: datetime | None = None
+    requests: int = 0  # requests made through this row, all workers together

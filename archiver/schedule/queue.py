@@ -1,0 +1,194 @@
+"""Work shared by any number of `archiver worker` processes through procrastinate (a task queue
+in PostgreSQL): `archive_thread` jobs (from `archive --queue`, discovery and refreshes), one
+`discover_site` job per site when due, and a periodic `tick` that plans them; procrastinate's
+queueing lock keeps a thread from being queued twice, its lock from being run twice at once,
+and its periodic deferrer runs each tick once whatever the number of workers. A job whose
+worker died (kill -9: no heartbeat) is put back by the next tick and done by another worker;
+the store's merge is idempotent, so no comment is stored twice. Per-host politeness holds
+across workers through the database (store/hosts.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.schema import SchemaManager
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine, make_url
+
+from archiver.config import Settings
+from archiver.errors import UsageError
+from archiver.schedule.runner import Runner, WorkItem, url_key
+from archiver.store.db import Store
+
+log = logging.getLogger("archiver.schedule.queue")
+
+QUEUE = "archive"
+_SCHEMA_LOCK = 0x61726376  # pg_advisory_lock key for applying procrastinate's schema
+
+
+def require_postgres(database_url: str) -> None:
+    if not database_url.startswith(("postgresql", "postgres")):
+        raise UsageError("workers and --queue need a PostgreSQL database: set "
+                         "ARCHIVER_DATABASE_URL=postgresql+psycopg://USER@HOST/DATABASE")
+
+
+def conninfo(database_url: str) -> str:
+    """The libpq URL of a SQLAlchemy one (postgresql+psycopg://... -> postgresql://...)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+
+
+def ensure_queue_schema(engine: Engine) -> bool:
+    """Apply procrastinate's schema once (under an advisory lock: workers start together);
+    True when this call applied it."""
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        if inspect(conn).has_table("procrastinate_jobs"):
+            return False
+        schema = SchemaManager.get_schema()
+        conn.exec_driver_sql(schema.replace("%", "%%"))
+    return True
+
+
+@dataclass
+class WorkerContext:
+    """What the tasks of one worker process share: its store, fetcher and runner."""
+
+    settings: Settings
+    store: Store
+    runner: Runner
+    stalled_after: float
+
+
+_context: WorkerContext | None = None
+_context_lock = threading.Lock()
+
+
+def _worker() -> WorkerContext:
+    if _context is None:
+        raise RuntimeError("archiver tasks run in `archiver worker` only")
+    return _context
+
+
+def make_app(settings: Settings, *, sync: bool = False,
+             tick_seconds: int = 10) -> procrastinate.App:
+    """The procrastinate app on the settings' database, with archiver's tasks. sync: for
+    deferring from plain code (`archive --queue`); else for running a worker."""
+    require_postgres(settings.db_url)
+    info = conninfo(settings.db_url)
+    connector: Any = (procrastinate.SyncPsycopgConnector(conninfo=info) if sync
+                      else procrastinate.PsycopgConnector(conninfo=info))
+    app = procrastinate.App(connector=connector)
+
+    @app.task(name="archiver.archive_thread", queue=QUEUE)
+    def archive_thread(url: str, platform: str = "auto", kind: str = "new",
+                       discovered_id: int | None = None, thread_id: int | None = None) -> str:
+        item = WorkItem(kind, url, platform, discovered_id=discovered_id, thread_id=thread_id)
+        outcome = _worker().runner.process(item)
+        log.info("%s: %s", url, outcome)
+        return outcome
+
+    @app.task(name="archiver.discover_site", queue=QUEUE)
+    def discover_site(name: str) -> int:
+        context = _worker()
+        site = context.settings.site_named(name)
+        if site is None or not site.enabled:
+            return 0
+        return len(context.runner.discover(site).queued)
+
+    cron = (f"* * * * * */{tick_seconds}" if tick_seconds < 60
+            else f"*/{max(1, tick_seconds // 60)} * * * *")
+
+    @app.periodic(cron=cron, periodic_id="tick")
+    @app.task(name="archiver.tick", queue=QUEUE, queueing_lock="archiver.tick")
+    async def tick(timestamp: int) -> int:
+        """Put back the jobs of dead workers, then queue what is due (discovery, new threads,
+        refreshes); each once, whatever else is queued."""
+        context = _worker()
+        for job in await app.job_manager.get_stalled_jobs(
+                seconds_since_heartbeat=context.stalled_after):
+            log.warning("job %s (%s) lost its worker: queued again", job.id, job.task_name)
+            await app.job_manager.retry_job(job)
+        plan = await asyncio.to_thread(_plan, context)
+        queued = 0
+        for task, kwargs, lock in plan:
+            target = archive_thread if task == "archive" else discover_site
+            try:
+                await target.configure(queueing_lock=lock, lock=lock).defer_async(**kwargs)
+                queued += 1
+            except AlreadyEnqueued:
+                pass
+        return queued
+
+    return app
+
+
+def _plan(context: WorkerContext) -> list[tuple[str, dict[str, Any], str]]:
+    """What is due now: each site's discovery, then new threads and refreshes."""
+    runner = context.runner
+    now = runner.clock()
+    plan: list[tuple[str, dict[str, Any], str]] = []
+    for site in context.settings.sites:
+        if site.enabled:
+            due = runner.discovery_due(site)
+            if due is None or due <= now:
+                plan.append(("discover", {"name": site.name}, f"discover:{site.name}"))
+    for item in runner.due_work(now):
+        plan.append(("archive", {"url": item.url, "platform": item.platform, "kind": item.kind,
+                                 "discovered_id": item.discovered_id,
+                                 "thread_id": item.thread_id}, item.key))
+    return plan
+
+
+def queue_urls(settings: Settings, urls: list[str], platform: str = "auto") -> list[bool]:
+    """Queue an archive of each URL for the workers; True where queued, False where that
+    thread was queued already (and not yet started)."""
+    store = Store(settings.db_url)
+    try:
+        ensure_queue_schema(store.engine)
+    finally:
+        store.close()
+    app = make_app(settings, sync=True)
+    task = app.tasks["archiver.archive_thread"]
+    done = []
+    with app.open():
+        for url in urls:
+            key = url_key(url)
+            try:
+                task.configure(queueing_lock=key, lock=key).defer(url=url, platform=platform)
+                done.append(True)
+            except AlreadyEnqueued:
+                done.append(False)
+    return done
+
+
+def run_worker(settings: Settings, *, concurrency: int, heartbeat: float,
+               stalled_after: float, tick_seconds: int, wait: bool = True) -> None:
+    """Run one worker until SIGTERM/SIGINT: `concurrency` jobs at once, each in a thread."""
+    global _context
+    from archiver.fetch import Fetcher
+    from archiver.store.hosts import HostTurns
+
+    store = Store(settings.db_url, connections=2 * concurrency + 4)
+    ensure_queue_schema(store.engine)
+    turns = HostTurns(store.engine, sleep=settings.fetch.sleep)
+    settings.fetch.max_concurrency = max(settings.fetch.max_concurrency, concurrency)
+    app = make_app(settings, tick_seconds=tick_seconds)
+    with Fetcher(settings.fetch, shared_turn=turns.turn) as fetcher:
+        with _context_lock:
+            _context = WorkerContext(settings, store, Runner(settings, store, fetcher),
+                                     stalled_after)
+        try:
+            app.run_worker(queues=[QUEUE], concurrency=concurrency, wait=wait,
+                           update_heartbeat_interval=heartbeat,
+                           stalled_worker_timeout=stalled_after, install_signal_handlers=True)
+        finally:
+            _context = None
+            store.close()

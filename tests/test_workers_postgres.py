@@ -1,0 +1,115 @@
+"""`archiver worker` processes sharing one PostgreSQL database through procrastinate: threads
+queued once (`archive --queue`), per-host politeness across workers (from the servers' own
+log), and a worker killed with kill -9 in the middle of a page: its job goes to another worker,
+every thread ends with each of its comments exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+from tests.conftest import ROOT
+from tests.loopweb import LoopbackWeb
+from tests.pgserver import PostgresServer
+
+HOSTS, DELAY = 6, 0.3
+
+
+def _env(url: str, data_dir: Path, agent: str = "archiver-test/main") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
+    env.update(ARCHIVER_DATABASE_URL=url, ARCHIVER_DATA_DIR=str(data_dir),
+               ARCHIVER_DELAY=str(DELAY), ARCHIVER_PICTURES_ENABLED="false",
+               ARCHIVER_FETCH_RESPECT_ROBOTS="false", ARCHIVER_USER_AGENT=agent,
+               ARCHIVER_SCHEDULER_WORKERS="2", ARCHIVER_SCHEDULER_WORKER_HEARTBEAT="0.5",
+               ARCHIVER_SCHEDULER_WORKER_STALLED_AFTER="2", ARCHIVER_SCHEDULER_WORKER_TICK="1",
+               ARCHIVER_FETCH_MAX_ATTEMPTS="2", ARCHIVER_FETCH_BACKOFF_BASE="0")
+    return env
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT)
+
+
+def _jobs(url: str) -> dict[str, int]:
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        rows = conn.execute("select status::text, count(*) from procrastinate_jobs"
+                            " where task_name = 'archiver.archive_thread' group by 1").fetchall()
+    return {status: count for status, count in rows}
+
+
+def _wait(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait for condition() (the workers' progress): no time limit, but a hang names what."""
+    while not condition():
+        time.sleep(0.1)
+
+
+def test_workers_share_the_queue_and_survive_kill_9(postgres: PostgresServer,
+                                                   tmp_path: Path) -> None:
+    url = postgres.create_database("workers_kill")
+    env = _env(url, tmp_path / "data")
+    upgrade = _cli("db", "upgrade", env=env)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "Created the workers' queue" in upgrade.stdout
+    with LoopbackWeb(HOSTS) as web:
+        expected: dict[str, int] = {}
+        for n, host in enumerate(web.hosts):  # two threads of four pages on each host
+            for k in range(2):
+                expected[web.add_thread(host, 12, 3, seed=10 * n + k)] = 12
+        held_url = next(iter(expected))
+        held_path = held_url.split("/", 3)[3].removesuffix(".html") + "/comments/page/3/"
+        release = threading.Event()
+        asked = threading.Event()
+        web.hold("/" + held_path, asked, release)  # page 3 of the first thread waits for us
+        listing = tmp_path / "urls.txt"
+        listing.write_text("\n".join(expected) + "\n", encoding="utf-8")
+        queued = _cli("archive", "--queue", "-i", str(listing), env=env)
+        assert queued.returncode == 0, queued.stderr
+        assert f"{len(expected)} queued, 0 queued already" in queued.stdout.replace(
+            "already queued", "queued already")
+        again = _cli("archive", "--queue", held_url, env=env)  # still waiting: not twice
+        assert again.returncode == 0 and "already queued" in again.stdout
+        workers = {}
+        for n in range(3):
+            agent = f"archiver-test/worker-{n}"
+            workers[agent] = subprocess.Popen(
+                [sys.executable, "-m", "archiver.cli", "worker"], env=_env(url, tmp_path / "data",
+                                                                           agent),
+                cwd=ROOT, stdout=subprocess.DEVNULL,
+                stderr=(tmp_path / f"worker-{n}.log").open("w"))
+        try:
+            _wait(asked.is_set, "the held page to be asked for")
+            agent = web.agent_of("/" + held_path)
+            victim = workers.pop(agent)
+            victim.send_signal(signal.SIGKILL)  # in the middle of the page: its answer is held
+            victim.wait()
+            release.set()
+            _wait(lambda: _jobs(url).get("succeeded", 0) == len(expected), "every job done")
+        finally:
+            release.set()
+            for proc in workers.values():
+                proc.send_signal(signal.SIGTERM)
+            for proc in workers.values():
+                proc.wait()
+        gap = web.closest_gap()
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        counts = {row[0]: row[1:] for row in conn.execute(
+            "select t.url, count(c.id), count(distinct c.source_id) from thread t"
+            " join comment c on c.thread_id = t.id group by t.url").fetchall()}
+        rescued = conn.execute(
+            "select count(*) from procrastinate_jobs where attempts > 1"
+            " or id in (select job_id from procrastinate_events where type = 'retried')"
+        ).fetchone()
+        turns = conn.execute("select count(*), sum(requests) from host_turn").fetchone()
+    assert set(counts) == set(expected)
+    assert all(counts[u] == (n, n) for u, n in expected.items()), counts  # each once
+    assert rescued is not None and rescued[0] >= 1  # the killed worker's job was done again
+    assert turns is not None and turns[0] == HOSTS and turns[1] >= len(expected) * 4
+    assert gap >= DELAY, gap  # across all three workers, the killed one included
