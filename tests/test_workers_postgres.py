@@ -113,3 +113,53 @@ def test_workers_share_the_queue_and_survive_kill_9(postgres: PostgresServer,
     assert rescued is not None and rescued[0] >= 1  # the killed worker's job was done again
     assert gap >= DELAY, gap  # across all three workers, the killed one included
     assert turns is not None and turns[0] == HOSTS and turns[1] >= len(expected) * 4
+
+
+def test_two_workers_run_discovery_once_and_archive_what_it_found(
+        postgres: PostgresServer, tmp_path: Path) -> None:
+    """The periodic tick plans a site's discovery as one job whatever the number of workers,
+    and the threads it finds as one job each."""
+    from archiver.devserver import serve_fixture
+
+    url = postgres.create_database("workers_discovery")
+    blog = serve_fixture(ROOT / "fixtures" / "typepad" / "synthetic-blog")
+    try:
+        config = tmp_path / "archiver.toml"
+        config.write_text(f'[[sites]]\nname = "harbour"\nurl = "{blog.url("/")}"\n'
+                          f'[sites.discovery]\nfeed = "{blog.url("/atom.xml")}"\n',
+                          encoding="utf-8")
+        env = {**_env(url, tmp_path / "data"), "ARCHIVER_CONFIG": str(config),
+               "ARCHIVER_DELAY": "0"}
+        assert _cli("db", "upgrade", env=env).returncode == 0
+        workers = [subprocess.Popen([sys.executable, "-m", "archiver.cli", "worker"], env=env,
+                                    cwd=ROOT, stdout=subprocess.DEVNULL,
+                                    stderr=(tmp_path / f"w{n}.log").open("w"))
+                   for n in range(2)]
+
+        def found_and_done() -> bool:
+            with psycopg.connect(url.replace("+psycopg", "")) as conn:
+                states = dict(conn.execute("select state, count(*) from discoveredurl"
+                                           " group by state").fetchall())
+            return bool(states) and "queued" not in states
+
+        try:
+            _wait(found_and_done, "discovery and its threads")
+            time.sleep(2.5)  # two more ticks: nothing is planned again
+        finally:
+            for proc in workers:
+                proc.send_signal(signal.SIGTERM)
+            for proc in workers:
+                proc.wait()
+    finally:
+        blog.stop()
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        jobs = conn.execute("select task_name, count(*), count(distinct args::text)"
+                            " from procrastinate_jobs where task_name <> 'archiver.tick'"
+                            " group by task_name order by 1").fetchall()
+        found = conn.execute("select count(*) from discoveredurl where state = 'done'").fetchone()
+        duplicates = conn.execute("select count(*) from (select thread_id, source_id from"
+                                  " comment group by 1, 2 having count(*) > 1) d").fetchone()
+    assert found is not None and found[0] >= 3
+    assert jobs == [("archiver.archive_thread", found[0], found[0]),
+                    ("archiver.discover_site", 1, 1)], jobs
+    assert duplicates == (0,)

@@ -91,6 +91,8 @@ def make_app(settings: Settings, *, sync: bool = False,
     def archive_thread(url: str, platform: str = "auto", kind: str = "new",
                        discovered_id: int | None = None, thread_id: int | None = None) -> str:
         item = WorkItem(kind, url, platform, discovered_id=discovered_id, thread_id=thread_id)
+        if not _still_due(_worker(), item):  # queued again while it ran: done already
+            return "not due"
         outcome = _worker().runner.process(item)
         log.info("%s: %s", url, outcome)
         return outcome
@@ -100,6 +102,9 @@ def make_app(settings: Settings, *, sync: bool = False,
         context = _worker()
         site = context.settings.site_named(name)
         if site is None or not site.enabled:
+            return 0
+        due = context.runner.discovery_due(site)
+        if due is not None and due > context.runner.clock():  # planned again while it ran
             return 0
         return len(context.runner.discover(site).queued)
 
@@ -128,6 +133,24 @@ def make_app(settings: Settings, *, sync: bool = False,
         return queued
 
     return app
+
+
+def _still_due(context: WorkerContext, item: WorkItem) -> bool:
+    """Whether a planned item is still to do: a tick may plan a refresh again while a worker
+    runs it (a job's queueing lock holds only while it waits); its lock makes the second wait
+    for the first, which moves the thread's due time, and this check then skips it."""
+    from archiver.store.models import DiscoveredUrl, Thread
+    from archiver.store.schedule_repo import as_utc
+
+    with context.store.session() as session:
+        if item.kind == "refresh" and item.thread_id is not None:
+            thread = session.get(Thread, item.thread_id)
+            due = as_utc(thread.next_due_at) if thread is not None else None
+            return due is not None and due <= context.runner.clock()
+        if item.discovered_id is not None:
+            entry = session.get(DiscoveredUrl, item.discovered_id)
+            return entry is not None and entry.state == "queued"
+    return True  # `archive --queue`: always done
 
 
 def _plan(context: WorkerContext) -> list[tuple[str, dict[str, Any], str]]:
