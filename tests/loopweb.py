@@ -154,6 +154,18 @@ class LoopbackWeb:
                 for a, b in zip(hits, hits[1:], strict=False)]
         return min(gaps, default=float("inf"))
 
+    def most_hosts_in_progress(self) -> int:
+        """The most hosts being crawled at one moment: between their first request's start and
+        their last answer's end (each at its own pace in between)."""
+        events = []
+        for hits in self.by_host().values():
+            events += [(hits[0].began, 1), (max(h.ended for h in hits), -1)]
+        best = current = 0
+        for _, step in sorted(events):
+            current += step
+            best = max(best, current)
+        return best
+
     def most_hosts_at_once(self, window: float) -> int:
         """The most hosts that each had a request within one window of `window` seconds."""
         with self._lock:
