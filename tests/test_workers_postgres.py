@@ -45,9 +45,22 @@ def _jobs(url: str) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def _wait(condition, what: str) -> None:  # type: ignore[no-untyped-def]
-    """Wait for condition() (the workers' progress): no time limit, but a hang names what."""
+def _all_done(url: str, threads: int) -> bool:
+    """Every archive job done: none waiting or running, at least one per thread succeeded (the
+    tick may add refreshes of threads still being read: they succeed as "not due")."""
+    try:
+        jobs = _jobs(url)
+    except psycopg.OperationalError:  # the server is restarting
+        return False
+    return not jobs.get("todo") and not jobs.get("doing") and jobs.get("succeeded", 0) >= threads
+
+
+def _wait(condition, what: str, procs=()) -> None:  # type: ignore[no-untyped-def]
+    """Wait for condition() (the workers' progress): no time limit; a worker that exits in the
+    meantime fails the test at once."""
     while not condition():
+        for proc in procs:
+            assert proc.poll() is None, f"a worker exited ({proc.returncode}) before {what}"
         time.sleep(0.1)
 
 
@@ -91,7 +104,7 @@ def test_workers_share_the_queue_and_survive_kill_9(postgres: PostgresServer,
             victim.send_signal(signal.SIGKILL)  # in the middle of the page: its answer is held
             victim.wait()
             release.set()
-            _wait(lambda: _jobs(url).get("succeeded", 0) == len(expected), "every job done")
+            _wait(lambda: _all_done(url, len(expected)), "every job done", workers.values())
         finally:
             release.set()
             for proc in workers.values():
@@ -143,7 +156,7 @@ def test_two_workers_run_discovery_once_and_archive_what_it_found(
             return bool(states) and "queued" not in states
 
         try:
-            _wait(found_and_done, "discovery and its threads")
+            _wait(found_and_done, "discovery and its threads", workers)
             time.sleep(2.5)  # two more ticks: nothing is planned again
         finally:
             for proc in workers:
@@ -163,3 +176,49 @@ def test_two_workers_run_discovery_once_and_archive_what_it_found(
     assert jobs == [("archiver.archive_thread", found[0], found[0]),
                     ("archiver.discover_site", 1, 1)], jobs
     assert duplicates == (0,)
+
+
+def test_workers_carry_on_through_a_database_restart(tmp_path: Path) -> None:
+    """The PostgreSQL server restarts in the middle of the run (its own server: the session's
+    serves other tests): the workers reconnect, the jobs cut by it are tried again, every
+    thread ends with each comment exactly once."""
+    server = PostgresServer().start()
+    try:
+        url = server.create_database("workers_restart")
+        env = _env(url, tmp_path / "data")
+        assert _cli("db", "upgrade", env=env).returncode == 0
+        with LoopbackWeb(HOSTS) as web:
+            expected = {web.add_thread(host, 30, 3, seed=10 * n + k): 30
+                        for n, host in enumerate(web.hosts) for k in range(2)}
+            listing = tmp_path / "urls.txt"
+            listing.write_text("\n".join(expected) + "\n", encoding="utf-8")
+            assert _cli("archive", "--queue", "-i", str(listing), env=env).returncode == 0
+            workers = [subprocess.Popen([sys.executable, "-m", "archiver.cli", "worker"],
+                                        env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                        stderr=(tmp_path / f"w{n}.log").open("w"))
+                       for n in range(2)]
+            try:
+                _wait(lambda: len(web.hits) >= 20, "a few pages read")
+                server._run(str(server.bindir / "pg_ctl"), "-D", str(server.data), "-l",
+                            str(server.base / "log"), "-m", "fast", "-o",
+                            f"-p {server.port} -k {server.base} -h 127.0.0.1 -F", "-w",
+                            "restart")
+
+                _wait(lambda: _all_done(url, len(expected)), "every job done after the restart",
+                      workers)
+                assert all(proc.poll() is None for proc in workers)  # none gave up
+            finally:
+                for proc in workers:
+                    proc.send_signal(signal.SIGTERM)
+                for proc in workers:
+                    proc.wait()
+        with psycopg.connect(url.replace("+psycopg", "")) as conn:
+            counts = {row[0]: row[1:] for row in conn.execute(
+                "select t.url, count(c.id), count(distinct c.source_id) from thread t"
+                " join comment c on c.thread_id = t.id group by t.url").fetchall()}
+            failed = conn.execute("select count(*) from procrastinate_jobs"
+                                  " where status = 'failed'").fetchone()
+    finally:
+        server.stop()
+    assert failed == (0,)
+    assert {u: counts.get(u) for u in expected} == {u: (n, n) for u, n in expected.items()}

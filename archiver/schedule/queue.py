@@ -21,6 +21,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from archiver.config import Settings
 from archiver.errors import UsageError
@@ -87,7 +88,12 @@ def make_app(settings: Settings, *, sync: bool = False,
                       else procrastinate.PsycopgConnector(conninfo=info))
     app = procrastinate.App(connector=connector)
 
-    @app.task(name="archiver.archive_thread", queue=QUEUE)
+    # A job cut by the database going away (restarted, failed over) is tried again once it is
+    # back; a thread's own failures are recorded by the runner and never raised.
+    again = procrastinate.RetryStrategy(max_attempts=10, wait=2,
+                                        retry_exceptions={SQLAlchemyError, OSError})
+
+    @app.task(name="archiver.archive_thread", queue=QUEUE, retry=again)
     def archive_thread(url: str, platform: str = "auto", kind: str = "new",
                        discovered_id: int | None = None, thread_id: int | None = None) -> str:
         item = WorkItem(kind, url, platform, discovered_id=discovered_id, thread_id=thread_id)
@@ -97,7 +103,7 @@ def make_app(settings: Settings, *, sync: bool = False,
         log.info("%s: %s", url, outcome)
         return outcome
 
-    @app.task(name="archiver.discover_site", queue=QUEUE)
+    @app.task(name="archiver.discover_site", queue=QUEUE, retry=again)
     def discover_site(name: str) -> int:
         context = _worker()
         site = context.settings.site_named(name)
@@ -209,9 +215,43 @@ def run_worker(settings: Settings, *, concurrency: int, heartbeat: float,
             _context = WorkerContext(settings, store, Runner(settings, store, fetcher),
                                      stalled_after)
         try:
-            app.run_worker(queues=[QUEUE], concurrency=concurrency, wait=wait,
-                           update_heartbeat_interval=heartbeat,
-                           stalled_worker_timeout=stalled_after, install_signal_handlers=True)
+            asyncio.run(_serve(app, {
+                "queues": [QUEUE], "concurrency": concurrency, "wait": wait,
+                "update_heartbeat_interval": heartbeat, "stalled_worker_timeout": stalled_after,
+                "install_signal_handlers": False}))
         finally:
             _context = None
             store.close()
+
+
+async def _serve(app: procrastinate.App, options: dict[str, Any]) -> None:
+    """Run procrastinate's worker until SIGTERM/SIGINT; when it stops on its own (it does when
+    it loses the database: its listener fails), start it again once the database answers."""
+    import signal
+    from contextlib import suppress
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    while not stop.is_set():
+        try:
+            async with app.open_async():
+                work = asyncio.create_task(app.run_worker_async(**options))
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not work.done():  # asked to stop: the jobs in hand finish first
+                    work.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await work
+                elif work.exception() is not None:
+                    log.warning("worker stopped: %s", work.exception())
+                if not options.get("wait", True):
+                    return
+        except Exception as exc:  # the database is not there (yet): try again shortly
+            log.warning("worker cannot reach the database: %s", exc)
+        if not stop.is_set():
+            log.warning("worker stopped on its own (database lost?): starting again")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 2.0)
