@@ -85,6 +85,7 @@ class ChildRun:
     returncode: int
     stdout: str
     stderr: str
+    cpu: float = 0.0  # user + system seconds of the child (GNU time; 0 when not measured)
 
 
 GNU_TIME = "/usr/bin/time"
@@ -118,7 +119,8 @@ def run_child(
     stem = f"bench-child-{os.getpid()}-{time.monotonic_ns()}"
     out_path, err_path, mem_path = (tmp / f"{stem}.{ext}" for ext in ("out", "err", "mem"))
     use_time = Path(GNU_TIME).exists()
-    command = [GNU_TIME, "-f", "%M", "-o", str(mem_path), *args] if use_time else list(args)
+    command = ([GNU_TIME, "-f", "%M %U %S", "-o", str(mem_path), *args] if use_time
+               else list(args))
     peak = [0]
     done = threading.Event()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
@@ -136,16 +138,18 @@ def run_child(
         done.set()
         if poller is not None:
             poller.join()
+    cpu = 0.0
     if use_time:
         try:
-            peak[0] = int(mem_path.read_text().strip().splitlines()[-1])
+            kb, user, system = mem_path.read_text().strip().splitlines()[-1].split()
+            peak[0], cpu = int(kb), float(user) + float(system)
         except (OSError, ValueError, IndexError):
             peak[0] = 0
     stdout = out_path.read_text(encoding="utf-8", errors="replace")
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
     for path in (out_path, err_path, mem_path):
         path.unlink(missing_ok=True)
-    run = ChildRun(wall, peak[0] / 1024.0, proc.returncode, stdout, stderr)
+    run = ChildRun(wall, peak[0] / 1024.0, proc.returncode, stdout, stderr, cpu)
     if check and run.returncode != 0:
         raise RuntimeError(
             f"{' '.join(args)} exited {run.returncode}:\n{stderr[-3000:]}\n{stdout[-1000:]}"
