@@ -11,7 +11,7 @@ from archiver.fetch import FetchResult
 from archiver.pipeline.reading import Reading, Walk
 from archiver.store import captures as captures_store
 from archiver.store import repo
-from archiver.store.models import Capture, UrlState
+from archiver.store.models import Capture, Thread, UrlState
 from archiver.urls import normalise_url, same_host
 
 log = logging.getLogger("archiver.pipeline")
@@ -25,19 +25,8 @@ def merge_answer(
     the next read of this URL needs (validators, the follow-up, the comments it held)."""
     session, capture = walk.session, captures[-1]
     if first:
-        assert walk.adapter is not None and reading.thread is not None
-        parsed = reading.thread
-        parsed.url = thread_url(parsed.url, walk.url, result.url, vouched_hosts(walk))
-        site = repo.get_or_create_site(session, parsed.url, walk.adapter.PLATFORM, parsed)
-        found = repo.upsert_thread(session, site, parsed, walk.now)
-        if walk.thread is None or found.id != walk.thread.id:  # new, or another canonical
-            walk.existing = repo.existing_comments(session, found.id or 0)
-        walk.thread = found
-        repo.add_thread_urls(session, found.id or 0, (walk.url, result.url, parsed.url),
-                             walk.now)
-        walk.thread_read = True
         captures = [*walk.pending, *captures]
-        walk.pending.clear()
+        store_thread(walk, reading, result.url)
     thread = walk.thread
     assert thread is not None
     repo.merge_page(session, thread, walk.existing, page_url, reading.comments, walk.merge,
@@ -59,24 +48,32 @@ def merge_answer(
         walk.closed = reading.facts.comments_closed
 
 
+def store_thread(walk: Walk, reading: Reading, fetched_url: str) -> Thread:
+    """The thread the run's first answer (or its fallback) showed, stored (its site, its URLs:
+    the one asked for, the one answered, its canonical); the walk then merges into it."""
+    assert walk.adapter is not None and reading.thread is not None
+    session, parsed = walk.session, reading.thread
+    parsed.url = thread_url(parsed.url, walk.url, fetched_url, vouched_hosts(walk))
+    site = repo.get_or_create_site(session, parsed.url, walk.adapter.PLATFORM, parsed)
+    found = repo.upsert_thread(session, site, parsed, walk.now)
+    if walk.thread is None or found.id != walk.thread.id:  # new, or another canonical
+        walk.existing = repo.existing_comments(session, found.id or 0)
+    walk.thread = found
+    repo.add_thread_urls(session, found.id or 0, (walk.url, fetched_url, parsed.url), walk.now)
+    walk.thread_read = True
+    walk.pending.clear()
+    return found
+
+
 def merge_fallback(walk: Walk, page_url: str, reading: Reading, first: bool) -> None:
     """Store what an optional request's fallback yielded, as what page_url showed. No
     validators are kept: the next read asks for the URL afresh."""
     session = walk.session
     if first:
-        assert walk.adapter is not None and reading.thread is not None
-        parsed = reading.thread
-        parsed.url = thread_url(parsed.url, walk.url, walk.url, vouched_hosts(walk))
-        site = repo.get_or_create_site(session, parsed.url, walk.adapter.PLATFORM, parsed)
-        found = repo.upsert_thread(session, site, parsed, walk.now)
-        if walk.thread is None or found.id != walk.thread.id:
-            walk.existing = repo.existing_comments(session, found.id or 0)
-        walk.thread = found
-        repo.add_thread_urls(session, found.id or 0, (walk.url, parsed.url), walk.now)
-        walk.thread_read = True
-        for capture in walk.pending:
+        pending = list(walk.pending)
+        found = store_thread(walk, reading, walk.url)
+        for capture in pending:
             capture.thread_id = found.id
-        walk.pending.clear()
     thread = walk.thread
     assert thread is not None
     repo.merge_page(session, thread, walk.existing, page_url, reading.comments, walk.merge,
