@@ -17,6 +17,7 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from archiver.errors import UsageError
+from archiver.fetch.limits import decode_body
 from archiver.importing.unwrap import replayed
 from archiver.urls import normalise_url
 
@@ -236,9 +237,9 @@ def _read(place: Place) -> tuple[Any, bytes, bytes]:  # noqa: ANN401 - warcio's 
         # raw: as on the wire after de-chunking, before Content-Encoding is undone
         raw = (ChunkedDataReader(record.raw_stream, decomp_type=None).read() if chunked
                else record.raw_stream.read())
-        stream.seek(place.offset)
-        again = next(iter(ArchiveIterator(stream)))
-        body = again.content_stream().read()
+        # the payload decoded as the fetcher decodes a live answer (its limits too)
+        body = decode_body(raw, record.http_headers.get_header("Content-Encoding"),
+                           url=place.describe())
         return record, raw, body
 
 
