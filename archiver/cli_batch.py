@@ -123,8 +123,9 @@ def queue_many(settings: Settings, urls: list[str], input_file: str | None, *,
             console.print(f"[red]error:[/] {escape(item.where)}: {escape(str(exc))}",
                           highlight=False, soft_wrap=True)
     queued = queue_urls(settings, good, platform)
-    for url, new in zip(good, queued, strict=True):
-        print(f"{'queued' if new else 'already queued'}: {url}")
-    print(f"{sum(queued)} queued, {len(queued) - sum(queued)} already queued")
+    for url, outcome in zip(good, queued, strict=True):
+        print(f"{'queued' if outcome.new else 'already queued'}: {url}")
+    new = sum(outcome.new for outcome in queued)
+    print(f"{new} queued, {len(queued) - new} already queued")
     if len(good) < len(items):
         raise UsageError(f"{len(items) - len(good)} line(s) are not URLs (each named above)")

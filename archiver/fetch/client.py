@@ -86,10 +86,13 @@ class Fetcher:
         on_retry: RetryCallback | None = None,
         resolver: Resolver = system_resolver,
         shared_turn: SharedTurn | None = None,
+        public_only: bool = False,
     ) -> None:
         """on_retry(attempt, max_attempts, wait, reason) is called before each wait for another
         attempt; resolver (host, port) -> addresses is the DNS lookup (injectable for tests);
-        shared_turn: each host's turn taken across processes too (store/hosts.py, workers)."""
+        shared_turn: each host's turn taken across processes too (store/hosts.py, workers);
+        public_only: connect to public addresses only (fetch.public_networks count as public),
+        whatever the URL asked for (the web form's archives)."""
         self.settings = s = settings or FetchSettings()
         self.on_retry = on_retry
         try:
@@ -100,7 +103,7 @@ class Fetcher:
             self.origin_map = parse_origin_map(s.origin_map)
         except ValueError as exc:
             raise ConfigError(f"fetch.origin_map: {exc}") from None
-        self.guard = Guard(AddressPolicy(networks), resolver)
+        self.guard = Guard(AddressPolicy(networks), resolver, public_only=public_only)
         self._client = httpx.Client(
             headers={
                 "User-Agent": s.user_agent,

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpcore
@@ -18,6 +19,10 @@ import httpx
 from archiver.errors import FetchError
 from archiver.fetch.deadline import SocketOption
 from archiver.fetch.politeness import host_key
+
+if TYPE_CHECKING:
+    from archiver.config import Settings
+    from archiver.fetch.settings import FetchSettings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -96,9 +101,13 @@ class Guard:
     """Decides, per fetch, whether only public addresses may be connected to, and enforces it in
     the connections of the client it is installed on (per thread, like the fetches)."""
 
-    def __init__(self, policy: AddressPolicy, resolver: Resolver = system_resolver) -> None:
+    def __init__(self, policy: AddressPolicy, resolver: Resolver = system_resolver, *,
+                 public_only: bool = False) -> None:
+        """public_only: every fetch connects only to public addresses, even one asked for at a
+        private address (the web form's archives)."""
         self.policy = policy
         self.resolver = resolver
+        self.always_public = public_only
         self._local = threading.local()
 
     def _resolve(self, host: str, port: int) -> list[str]:
@@ -122,7 +131,8 @@ class Guard:
             addresses = self._resolve(host, port)
         except OSError:
             addresses = []
-        public = not addresses or any(self.policy.is_public(ip) for ip in addresses)
+        public = self.always_public or not addresses or any(
+            self.policy.is_public(ip) for ip in addresses)
         outer = getattr(self._local, "fetch", None)
         self._local.fetch = _Fetch(first_url=url, public_only=public, url=url)
         try:
@@ -276,3 +286,33 @@ def install(client: httpx.Client, guard: Guard) -> bool:
         return False
     pool._network_backend = _Backend(backend, guard)  # type: ignore[union-attr]
     return True
+
+
+def form_policy(settings: Settings) -> AddressPolicy:
+    """Public addresses, plus the networks [serve] allow_networks (and [fetch] public_networks)
+    name."""
+    return AddressPolicy(parse_networks(f"{settings.fetch.public_networks} "
+                                        f"{settings.serve.allow_networks}"))
+
+
+def form_fetch_settings(settings: Settings) -> FetchSettings:
+    """[fetch] with the networks [serve] allow_networks names added to its public ones: how an
+    archive asked for through the web form is fetched (with allowed_resolver(form_policy))."""
+    import dataclasses
+
+    return dataclasses.replace(
+        settings.fetch, public_networks=f"{settings.fetch.public_networks} "
+                                        f"{settings.serve.allow_networks}".strip())
+
+
+def allowed_resolver(policy: AddressPolicy, inner: Resolver = system_resolver) -> Resolver:
+    """A DNS lookup giving only addresses the policy allows: a name that answered public to the
+    form's check and private when fetched (DNS rebinding) cannot be connected to."""
+
+    def resolve(host: str, port: int) -> list[str]:
+        addresses = [ip for ip in inner(host, port) if policy.is_public(ip)]
+        if not addresses:
+            raise OSError(f"{host} resolves to no address the archive form may reach")
+        return addresses
+
+    return resolve

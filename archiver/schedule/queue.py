@@ -66,6 +66,7 @@ class WorkerContext:
     store: Store
     runner: Runner
     stalled_after: float
+    form_runner: Runner | None = None  # archives asked for through `archiver serve`'s form
 
 
 _context: WorkerContext | None = None
@@ -95,11 +96,16 @@ def make_app(settings: Settings, *, sync: bool = False,
 
     @app.task(name="archiver.archive_thread", queue=QUEUE, retry=again)
     def archive_thread(url: str, platform: str = "auto", kind: str = "new",
-                       discovered_id: int | None = None, thread_id: int | None = None) -> str:
+                       discovered_id: int | None = None, thread_id: int | None = None,
+                       form: bool = False) -> str:
+        """form: asked for through the web form: fetched as the form's own archives are, on
+        public addresses only (plus [serve] allow_networks) whatever the name resolves to now."""
+        context = _worker()
         item = WorkItem(kind, url, platform, discovered_id=discovered_id, thread_id=thread_id)
-        if not _still_due(_worker(), item):  # queued again while it ran: done already
+        if not _still_due(context, item):  # queued again while it ran: done already
             return "not due"
-        outcome = _worker().runner.process(item)
+        runner = context.form_runner if form and context.form_runner else context.runner
+        outcome = runner.process(item)
         log.info("%s: %s", url, outcome)
         return outcome
 
@@ -176,33 +182,81 @@ def _plan(context: WorkerContext) -> list[tuple[str, dict[str, Any], str]]:
     return plan
 
 
-def queue_urls(settings: Settings, urls: list[str], platform: str = "auto") -> list[bool]:
-    """Queue an archive of each URL for the workers; True where queued, False where that
-    thread was queued already (and not yet started)."""
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One URL handed to the workers: its procrastinate job, and whether this call queued it
+    (False: that thread was waiting in the queue already, job_id is the waiting job's)."""
+
+    job_id: int | None
+    new: bool
+
+
+def queue_urls(settings: Settings, urls: list[str], platform: str = "auto", *,
+               form: bool = False) -> list[Queued]:
+    """Queue an archive of each URL for the workers (a thread waiting already is not queued
+    twice); form: asked for through the web form (fetched on allowed addresses only)."""
     store = Store(settings.db_url)
     try:
         ensure_queue_schema(store.engine)
+        app = make_app(settings, sync=True)
+        task = app.tasks["archiver.archive_thread"]
+        done = []
+        with app.open():
+            for url in urls:
+                key = url_key(url)
+                try:
+                    extra = {"form": True} if form else {}
+                    job_id = task.configure(queueing_lock=key, lock=key).defer(
+                        url=url, platform=platform, **extra)
+                    done.append(Queued(job_id, True))
+                except AlreadyEnqueued:
+                    done.append(Queued(_waiting_job(store.engine, key), False))
+        return done
     finally:
         store.close()
-    app = make_app(settings, sync=True)
-    task = app.tasks["archiver.archive_thread"]
-    done = []
-    with app.open():
-        for url in urls:
-            key = url_key(url)
-            try:
-                task.configure(queueing_lock=key, lock=key).defer(url=url, platform=platform)
-                done.append(True)
-            except AlreadyEnqueued:
-                done.append(False)
-    return done
+
+
+def _waiting_job(engine: Engine, key: str) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT id FROM procrastinate_jobs WHERE queueing_lock = :key"
+            " AND status IN ('todo', 'doing') ORDER BY id DESC LIMIT 1"), {"key": key}).scalar()
+
+
+def live_workers(engine: Engine, stalled_after: float) -> int:
+    """How many `archiver worker` processes beat their heartbeat within stalled_after seconds
+    (0 on SQLite, or before any worker started on this database)."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("procrastinate_workers"):
+            return 0
+        return int(conn.execute(text(
+            "SELECT count(*) FROM procrastinate_workers"
+            " WHERE last_heartbeat > now() - make_interval(secs => :secs)"),
+            {"secs": float(stalled_after)}).scalar_one())
+
+
+def job_states(engine: Engine, job_ids: list[int]) -> dict[int, str]:
+    """procrastinate's status of each job (todo, doing, succeeded, failed, cancelled, ...);
+    a job no longer in the table is left out."""
+    if not job_ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT id, status::text FROM procrastinate_jobs WHERE id = ANY(:ids)"),
+            {"ids": list(job_ids)}).all()
+    return {int(job_id): str(status) for job_id, status in rows}
 
 
 def run_worker(settings: Settings, *, concurrency: int, heartbeat: float,
                stalled_after: float, tick_seconds: int, wait: bool = True) -> None:
     """Run one worker until SIGTERM/SIGINT: `concurrency` jobs at once, each in a thread."""
     global _context
+    from contextlib import ExitStack
+
     from archiver.fetch import Fetcher
+    from archiver.fetch.guard import allowed_resolver, form_fetch_settings, form_policy
     from archiver.store.hosts import HostTurns
 
     store = Store(settings.db_url, connections=2 * concurrency + 4)
@@ -210,10 +264,14 @@ def run_worker(settings: Settings, *, concurrency: int, heartbeat: float,
     turns = HostTurns(store.engine, sleep=settings.fetch.sleep)
     settings.fetch.max_concurrency = max(settings.fetch.max_concurrency, concurrency)
     app = make_app(settings, tick_seconds=tick_seconds)
-    with Fetcher(settings.fetch, shared_turn=turns.turn) as fetcher:
+    with ExitStack() as stack:
+        fetcher = stack.enter_context(Fetcher(settings.fetch, shared_turn=turns.turn))
+        form_fetcher = stack.enter_context(Fetcher(
+            form_fetch_settings(settings), resolver=allowed_resolver(form_policy(settings)),
+            shared_turn=turns.turn, public_only=True))
         with _context_lock:
             _context = WorkerContext(settings, store, Runner(settings, store, fetcher),
-                                     stalled_after)
+                                     stalled_after, Runner(settings, store, form_fetcher))
         try:
             asyncio.run(_serve(app, {
                 "queues": [QUEUE], "concurrency": concurrency, "wait": wait,

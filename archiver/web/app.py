@@ -233,7 +233,8 @@ class WebApp:
                      status_code: int = 200) -> Response:
         token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         response = self.render(request, "archive.html", status_code=status_code, error=error,
-                               url=url, csrf=token, field=CSRF_FIELD, jobs=self.jobs.recent())
+                               url=url, csrf=token, field=CSRF_FIELD, jobs=self.jobs.recent(),
+                               workers=self.jobs.live_workers())
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
         return response
 

@@ -1,6 +1,9 @@
 """The "archive this URL" form's work: the URL checked (no loopback, private or link-local address
 unless [serve] allow_networks names it), then archived in a background thread whose progress the
-job page shows. The fetch itself connects only to addresses the check would allow."""
+job page shows (the fetch itself connects only to addresses the check would allow), or, on
+PostgreSQL with live `archiver worker` processes, queued for them and followed in the queue (the
+workers fetch under their own [fetch] rules, which refuse private addresses too unless
+fetch.public_networks names them)."""
 
 from __future__ import annotations
 
@@ -15,9 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from archiver.config import Settings, check_url
 from archiver.errors import ArchiverError, UsageError
-from archiver.fetch.guard import AddressPolicy, Resolver, parse_networks, system_resolver
+from archiver.fetch.guard import (
+    AddressPolicy,
+    Resolver,
+    allowed_resolver,
+    form_fetch_settings,
+    form_policy,
+    system_resolver,
+)
 from archiver.store.db import Store
 from archiver.store.repo import utcnow
 
@@ -27,13 +39,6 @@ KEEP_JOBS = 200  # finished jobs remembered (the oldest are forgotten first)
 
 class UrlRefused(UsageError):
     """A URL the form will not archive (not http(s), or on an address it may not reach)."""
-
-
-def form_policy(settings: Settings) -> AddressPolicy:
-    """Public addresses, plus the networks [serve] allow_networks (and [fetch] public_networks)
-    name."""
-    return AddressPolicy(parse_networks(f"{settings.fetch.public_networks} "
-                                        f"{settings.serve.allow_networks}"))
 
 
 def check_form_url(text: str, policy: AddressPolicy, resolver: Resolver = system_resolver) -> str:
@@ -61,19 +66,6 @@ def check_form_url(text: str, policy: AddressPolicy, resolver: Resolver = system
     return url
 
 
-def allowed_resolver(policy: AddressPolicy, inner: Resolver = system_resolver) -> Resolver:
-    """A DNS lookup giving only addresses the policy allows: a name that answered public to the
-    form's check and private when fetched (DNS rebinding) cannot be connected to."""
-
-    def resolve(host: str, port: int) -> list[str]:
-        addresses = [ip for ip in inner(host, port) if policy.is_public(ip)]
-        if not addresses:
-            raise OSError(f"{host} resolves to no address the archive form may reach")
-        return addresses
-
-    return resolve
-
-
 @dataclass(slots=True)
 class Job:
     """One archive started from the form, and how far it got."""
@@ -85,6 +77,7 @@ class Job:
     current: str = ""  # the page being read
     message: str = ""  # the run's summary, or the error
     thread_id: int | None = None
+    worker_job: int | None = None  # the procrastinate job, when queued for the workers
     created_at: datetime = dataclasses.field(default_factory=utcnow)
     finished_at: datetime | None = None
 
@@ -111,26 +104,100 @@ class Jobs:
     def check(self, text: str) -> str:
         return check_form_url(text, self.policy, self.resolver)
 
+    def live_workers(self) -> int:
+        """Workers whose heartbeat is recent, on PostgreSQL (0 on SQLite or if it cannot say)."""
+        if self.store.engine.dialect.name != "postgresql":
+            return 0
+        from archiver.schedule.queue import live_workers
+
+        try:
+            return live_workers(self.store.engine, self.settings.scheduler.worker_stalled_after)
+        except SQLAlchemyError as exc:
+            log.warning("cannot see the workers: %s", exc)
+            return 0
+
     def submit(self, url: str) -> Job:
-        """Queue an archive of url (checked by check() first)."""
+        """Archive url (checked by check() first): queued for the workers when any is alive,
+        else run here in the background."""
+        workers = self.live_workers()
+        if workers:
+            from archiver.schedule.queue import queue_urls
+
+            queued = queue_urls(self.settings, [url], form=True)[0]
+            job = self._add(Job(id=0, url=url, worker_job=queued.job_id, message=(
+                f"queued for the workers ({workers} alive)" if queued.new
+                else "queued for the workers already (not queued twice)")))
+            return job
+        job = self._add(Job(id=0, url=url))
+        self._pool.submit(self._run, job)
+        return job
+
+    def _add(self, job: Job) -> Job:
         with self._lock:
-            job = Job(id=next(self._ids), url=url)
+            job.id = next(self._ids)
             self._jobs[job.id] = job
             while len(self._jobs) > KEEP_JOBS:
                 oldest = next(iter(self._jobs.values()))
                 if not oldest.finished:
                     break
                 self._jobs.popitem(last=False)
-        self._pool.submit(self._run, job)
         return job
 
     def get(self, job_id: int) -> Job | None:
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        if job is not None:
+            self._follow([job])
+        return job
 
     def recent(self, limit: int = 20) -> list[Job]:
         with self._lock:
-            return list(reversed(self._jobs.values()))[:limit]
+            jobs = list(reversed(self._jobs.values()))[:limit]
+        self._follow(jobs)
+        return jobs
+
+    def _follow(self, jobs: list[Job]) -> None:
+        """Bring queued jobs up to date from the workers' queue and, once done, the store."""
+        waiting = [job for job in jobs if job.worker_job is not None and not job.finished]
+        if not waiting:
+            return
+        from archiver.schedule.queue import job_states
+
+        try:
+            states = job_states(self.store.engine, [job.worker_job for job in waiting
+                                                    if job.worker_job is not None])
+        except SQLAlchemyError as exc:
+            log.warning("cannot read the workers' queue: %s", exc)
+            return
+        for job in waiting:
+            status = states.get(job.worker_job or 0, "succeeded")  # gone: done and cleaned up
+            if status == "todo":
+                continue
+            if status in ("doing", "aborting"):
+                self._update(job, state="running", message="a worker is archiving it")
+            elif status == "succeeded":
+                self._finish_from_store(job)
+            else:
+                self._update(job, state="failed", finished_at=utcnow(),
+                             message=f"the workers' job ended {status} (their log says why)")
+
+    def _finish_from_store(self, job: Job) -> None:
+        """A worker's job is done: what it archived is in the store (a failure the runner
+        recorded leaves no thread, or the thread with its last error)."""
+        from archiver.store.repo import count_current_comments, find_thread
+
+        with self.store.session() as session:
+            thread = find_thread(session, job.url)
+            if thread is None:
+                self._update(job, state="failed", finished_at=utcnow(), message=(
+                    "the worker could not archive it (archiver status and its log say why)"))
+                return
+            comments = count_current_comments(session, thread.id or 0)
+            error = thread.last_error
+            self._update(job, state="incomplete" if error else "done", thread_id=thread.id,
+                         finished_at=utcnow(), message=(
+                             f"archived by a worker: {comments} comments"
+                             + (f"; {error}" if error else "")))
 
     def _update(self, job: Job, **changes: object) -> None:
         with self._lock:
@@ -142,14 +209,12 @@ class Jobs:
         from archiver.pipeline import ThreadArchiver
 
         self._update(job, state="running")
-        fetch = dataclasses.replace(
-            self.settings.fetch,
-            public_networks=f"{self.settings.fetch.public_networks} "
-                            f"{self.settings.serve.allow_networks}".strip())
+        fetch = form_fetch_settings(self.settings)
         on_page: Callable[[int, str], None] = \
             lambda number, url: self._update(job, pages=number, current=url)  # noqa: E731
         try:
-            with Fetcher(fetch, resolver=allowed_resolver(self.policy, self.resolver)) as fetcher:
+            with Fetcher(fetch, resolver=allowed_resolver(self.policy, self.resolver),
+                         public_only=True) as fetcher:
                 report = ThreadArchiver(self.store, fetcher, pictures=self.settings.pictures_for
                                         ).archive(job.url, on_page=on_page)
         except ArchiverError as exc:
