@@ -25,4 +25,5 @@ if [ ! -x .venv-pywb/bin/pywb ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/mypy  # strict on the adapters, the engine, importing, search, web ([tool.mypy] in pyproject.toml)
-exec .venv/bin/pytest "$@"
+# the suite on as many processes as CPUs (at most 4): most tests wait on servers and processes
+exec .venv/bin/pytest -n auto --maxprocesses 4 "$@"
