@@ -570,6 +570,11 @@ def demo(
         Path, typer.Option("--data-dir", metavar="FOLDER",
                            help="The demo's own data folder, never your archive.")
     ] = Path("archive-demo"),
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, envvar="ARCHIVER_DEMO_PORT",
+                          help="The sample's port on 127.0.0.1 (the thread's URL holds it:"
+                          " re-runs on the same port find the same thread).")
+    ] = 8642,
 ) -> None:
     """Serve the bundled sample thread on 127.0.0.1, archive it, export it as text and HTML
     (all in the demo's own data folder, ./archive-demo)."""
@@ -580,7 +585,7 @@ def demo(
     settings = replace(State.settings(), data_dir=data_dir, database_url="")
     print(f"The demo keeps its own store and exports in {data_dir.resolve()} (not your archive;"
           " delete the folder when done)")
-    _, exports = run_demo(settings, sample)
+    _, exports = run_demo(settings, sample, port=port)
     print(f"Exports are in {exports}")
 
 

@@ -25,7 +25,8 @@ def slug(value: str) -> str:
 
 
 def run_demo(
-    settings: Settings, sample: Path = DEFAULT_SAMPLE, *, say: Callable[[str], None] = print
+    settings: Settings, sample: Path = DEFAULT_SAMPLE, *, say: Callable[[str], None] = print,
+    port: int = DEMO_PORT,
 ) -> tuple[ArchiveReport, Path]:
     """Archive the sample thread from a local server, then export it as a text dump and an
     offline HTML mirror under the data dir (the CLI gives the demo a data dir of its own);
@@ -39,7 +40,7 @@ def run_demo(
                          "--sample FOLDER)")
     _, routes = load_fixture(sample)
     first_path = min(routes, key=len)  # the post page: its comment pages extend its path
-    server = serve_fixture(sample, port=DEMO_PORT)  # a fixed port: re-runs find the same thread
+    server = serve_fixture(sample, port=port)  # a fixed port: re-runs find the same thread
     try:
         store = Store(settings.db_url)
         url = server.url(first_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,12 +11,19 @@ from pathlib import Path
 from tests.conftest import REFERENCE, normalise, run_cli_subprocess
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def test_demo_archives_and_exports_the_sample(tmp_path: Path) -> None:
     """Into its own data folder: the user's archive (ARCHIVER_DATA_DIR) is never touched."""
     env = {"ARCHIVER_DATA_DIR": str(tmp_path / "archive")}
     demo = tmp_path / "demo"
     day = datetime.now(UTC).date()
-    result = run_cli_subprocess("demo", "--data-dir", str(demo), env=env)
+    port = free_port()  # not the default 8642: two suites (or a demo) may run side by side
+    result = run_cli_subprocess("demo", "--data-dir", str(demo), "--port", str(port), env=env)
     assert result.code == 0, result.err
     assert counts(result.out) == (40, 3, 40, 0, 0)
     assert f"its own store and exports in {demo}" in result.out
@@ -28,7 +36,7 @@ def test_demo_archives_and_exports_the_sample(tmp_path: Path) -> None:
         REFERENCE.read_text(encoding="utf-8"))
     assert (exports / "html" / "index.html").is_file()
     # a second run finds the same thread: nothing new, nothing duplicated
-    again = run_cli_subprocess("demo", "--data-dir", str(demo), env=env)
+    again = run_cli_subprocess("demo", "--data-dir", str(demo), "--port", str(port), env=env)
     assert again.code == 0, again.err
     assert counts(again.out) == (40, 3, 0, 0, 0)  # numbers parsed: "40 new" is not "0 new"
     db = sqlite3.connect(demo / "archiver.db")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_demo import free_port
 
 STAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?Z?")
 DOC_PORT = "8700"
@@ -75,6 +76,7 @@ def test_each_documented_command_runs_and_does_what_its_comment_says(
     sample_blog: str, data_dir: Path, tmp_path: Path, cli, monkeypatch  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ARCHIVER_DEMO_PORT", str(free_port()))  # 8642 may be in use
     url = f"{sample_blog}/2024/03/tide-tables.html"
     commands = [(c, comment) for c, comment in documented_commands() if c.startswith("archiver ")]
     assert [c.split()[1] for c, _ in commands] == [
