@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -68,8 +68,6 @@ def lock_thread(session: Session, thread_id: int | None) -> None:
     version the same comment twice."""
     if thread_id is None:
         return
-    from sqlalchemy import update
-
     session.execute(
         update(Thread).where(col(Thread.id) == thread_id).values(id=Thread.id)
         .execution_options(synchronize_session=False)
@@ -445,8 +443,12 @@ def merge_page(
             session.add(current)
     if inserts:  # a Core insert: the ORM bulk path costs ~1.5x more per row and adds nothing;
         # no ON CONFLICT needed (and it costs ~20%): under the lock, after the fresh read, no
-        # other writer can have stored these
-        session.execute(insert(Comment.__table__), inserts)
+        # other writer can have stored these. RETURNING makes SQLAlchemy send the rows as
+        # multi-row INSERT statements ("insertmanyvalues") rather than one per row: on SQLite
+        # the search index's trigger (FTS5) then flushes its pending terms once a statement,
+        # not once a row (a 100-comment page: ~3x less CPU in SQLite)
+        table = Comment.__table__
+        session.execute(insert(table).returning(table.c.id), inserts)
 
 
 def settle_comments(
@@ -459,31 +461,43 @@ def settle_comments(
     Reads the thread's comments afresh under its lock. A complete read that would flag more than
     half of the thread's current comments at once is held back: those comments are marked missed
     and flagged removed only when a later complete read misses them again, without a read in
-    between seeing them (merge.held_back counts the comments held back)."""
+    between seeing them (merge.held_back counts the comments held back).
+
+    Reads three columns of each current comment (not whole rows: a thread of thousands would
+    load thousands of ORM objects to change a few) and writes only the rows that change; the
+    comments already loaded (existing) are kept in step."""
     lock_thread(session, thread.id)
-    if thread.id is not None:
-        existing.update(existing_comments(session, thread.id))
-    current = [c for c in existing.values() if c.removed_at is None]
-    for comment in current:
-        if comment.missed_at is not None and comment.source_id in merge.seen:
-            comment.missed_at = None
-            session.add(comment)
+    if thread.id is None:
+        return
+    session.flush()  # what this read changed (a comment restored) is what is read below
+    table = Comment.__table__
+    current = session.execute(
+        select(table.c.id, table.c.source_id, table.c.missed_at)
+        .where(table.c.thread_id == thread.id, table.c.removed_at.is_(None))
+    ).all()
+    seen = merge.seen
+    found_again = [row.id for row in current if row.missed_at is not None and row.source_id in seen]
+    _set_rows(session, found_again, missed_at=None)
     if not complete:
         return
-    missing = [c for c in current if c.source_id not in merge.seen]
+    missing = [row for row in current if row.source_id not in seen]
     confirmed = missing
     if 2 * len(missing) > len(current):
-        confirmed = [c for c in missing if c.missed_at is not None]
-        for comment in missing:
-            if comment.missed_at is None:
-                comment.missed_at = now
-                session.add(comment)
-                merge.held_back += 1
-    for comment in confirmed:
-        comment.removed_at = now
-        comment.missed_at = None
-        session.add(comment)
-        merge.removed += 1
+        confirmed = [row for row in missing if row.missed_at is not None]
+        held = [row.id for row in missing if row.missed_at is None]
+        _set_rows(session, held, missed_at=now)
+        merge.held_back += len(held)
+    _set_rows(session, [row.id for row in confirmed], removed_at=now, missed_at=None)
+    merge.removed += len(confirmed)
+
+
+def _set_rows(session: Session, ids: Sequence[int], **values: object) -> None:
+    """UPDATE these comments (by id) to values; comments loaded in the session follow."""
+    for start in range(0, len(ids), 500):  # within every database's limit on bound parameters
+        session.execute(
+            update(Comment).where(col(Comment.id).in_(ids[start:start + 500])).values(**values)
+            .execution_options(synchronize_session="evaluate")
+        )
 
 
 def current_comments(session: Session, thread_id: int) -> Sequence[Comment]:
