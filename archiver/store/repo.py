@@ -231,6 +231,7 @@ class MergeResult:
     edited: int = 0
     removed: int = 0
     restored: int = 0
+    restored_ids: list[int] = field(default_factory=list)  # the comments restored (pictures)
     held_back: int = 0  # removals not applied: more than half the thread at once, unconfirmed
     position: int = 0  # position of the last comment placed
     seen: set[str] = field(default_factory=set)
@@ -408,6 +409,8 @@ def merge_page(
         if current.removed_at is not None:
             current.removed_at = None
             merge.restored += 1
+            if current.id is not None:
+                merge.restored_ids.append(current.id)
             touched = True
         if current.content_sha256 != digest:
             session.add(
