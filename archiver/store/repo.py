@@ -270,9 +270,14 @@ def existing_comments(
     return found
 
 
-def page_comments(parsed: Iterable[ParsedComment]) -> list[list[str]]:
-    """What a page held, as kept on its UrlState: [source id, content hash] per comment."""
-    return [[c.source_id, content_hash(c)] for c in parsed]
+def page_comments(
+    parsed: Iterable[ParsedComment], hashes: Sequence[str] | None = None
+) -> list[list[str]]:
+    """What a page held, as kept on its UrlState: [source id, content hash] per comment
+    (hashes: their content hashes in the same order, as merge_page returns them)."""
+    if hashes is None:
+        return [[c.source_id, content_hash(c)] for c in parsed]
+    return [[c.source_id, digest] for c, digest in zip(parsed, hashes, strict=True)]
 
 
 def held_as_stored(
@@ -364,19 +369,21 @@ def merge_page(
     merge: MergeResult,
     now: datetime,
     capture_id: int | None = None,
-) -> None:
+) -> list[str]:
     """Merge one page's comments (in thread order) into the store (capture_id: the capture they
     were read from, kept on new comments and new versions). A page that would change
     nothing (as the store stood when read) writes nothing; otherwise it takes the thread's lock
-    (lock_thread) and reads the page's stored comments afresh first: the caller commits."""
+    (lock_thread) and reads the page's stored comments afresh first: the caller commits.
+    Returns the comments' content hashes, in order (for page_comments)."""
     page = [c for c in comments]
-    digests = {c.source_id: content_hash(c) for c in page}
+    hashes = [content_hash(c) for c in page]
+    digests = {c.source_id: digest for c, digest in zip(page, hashes, strict=True)}
     if not _page_changes(existing, page, digests, page_url, merge):
         for parsed in page:  # as the merge below would count them, with nothing to write
             if parsed.source_id not in merge.seen:
                 merge.seen.add(parsed.source_id)
                 merge.position += 1
-        return
+        return hashes
     lock_thread(session, thread.id)
     if thread.id is not None and page:
         existing.update(existing_comments(session, thread.id, digests.keys()))
@@ -452,6 +459,7 @@ def merge_page(
         # not once a row (a 100-comment page: ~3x less CPU in SQLite)
         table = Comment.__table__
         session.execute(insert(table).returning(table.c.id), inserts)
+    return hashes
 
 
 def settle_comments(
