@@ -274,13 +274,19 @@ SECOND = """<div class="comment" id="comment-2">
 </div>"""
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_a_refresh_reads_only_the_bodies_changed_since(two_hosts, data_dir: Path, cli,  # type: ignore[no-untyped-def]
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       request: pytest.FixtureRequest,
+                                                       database: str) -> None:
     """The pictures step reads the post and the comments new or edited since its last run, not
     every body of the thread again (counted: calls of body_images); a comment stored while
-    pictures were off is read by the next step that runs."""
+    pictures were off is read by the next step that runs. On SQLite and PostgreSQL."""
     import archiver.pipeline.pictures as step
 
+    if database == "postgresql":
+        server = request.getfixturevalue("postgres")
+        monkeypatch.setenv("ARCHIVER_DATABASE_URL", server.create_database("pictures_refresh"))
     a, _ = two_hosts
     read: list[str] = []
 
@@ -325,4 +331,7 @@ def test_a_refresh_reads_only_the_bodies_changed_since(two_hosts, data_dir: Path
     back = cli("archive", url)
     assert "0 new, 0 edited" in back.out and "4 pictures (1 new)" in back.out, back.out
     assert len(read) == 2 and len(a.requests("/three.png")) == 1
-    assert pictures_table(data_dir)[a.url("/three.png")] == ("ok", None)
+    if database == "sqlite":
+        assert pictures_table(data_dir)[a.url("/three.png")] == ("ok", None)
+    else:
+        assert not (data_dir / "archiver.db").exists()  # all of it went to PostgreSQL
