@@ -45,22 +45,22 @@ def wanted(
     since: of the post and the comments changed after since (or at now: in this run) or
     restored (their ids), the others read already (by the step that set since)."""
     urls: dict[str, None] = {}
-    table = Comment.__table__
+    changed = col(Comment.changed_at)
     query = (
-        select(table.c.body_html, table.c.page_url)
-        .where(table.c.thread_id == (thread.id or 0), table.c.removed_at.is_(None),
-               table.c.body_html.ilike("%<img%"))  # body_images reads no other body
-        .order_by(table.c.position, table.c.id)
+        select(col(Comment.body_html), col(Comment.page_url))
+        .where(Comment.thread_id == (thread.id or 0), col(Comment.removed_at).is_(None),
+               col(Comment.body_html).ilike("%<img%"))  # body_images reads no other body
+        .order_by(col(Comment.position), col(Comment.id))
     )
     if since is not None:
-        recent = [table.c.changed_at > since]
+        recent = [changed > since]
         if now is not None:
-            recent.append(table.c.changed_at >= now)
+            recent.append(changed >= now)
         if restored:
-            recent.append(table.c.id.in_(list(restored)))
+            recent.append(col(Comment.id).in_(list(restored)))
         query = query.where(or_(*recent))
     bodies = [(thread.body_html, thread.url)] + [
-        (body, page_url or thread.url) for body, page_url in session.execute(query)]
+        (body, page_url or thread.url) for body, page_url in session.exec(query)]
     for body, base in bodies:
         for image in body_images(body, base, avatars=policy.avatars):
             urls.setdefault(image.url, None)
