@@ -265,3 +265,73 @@ def test_a_public_page_leads_to_no_private_picture(data_dir: Path, cli,  # type:
         assert result.code == 0, result.err
         assert f"picture skipped: {private.url('/router.png')}: refused:" in result.out
         assert private.requests() == []
+
+
+SECOND = """<div class="comment" id="comment-2">
+<div class="comment-content"><p>Another one:</p>{body}</div>
+<p class="comment-footer">Posted by: Bo |
+<a href="{a}{thread}#comment-2">Mar 7 2024 9:00 utc</a></p>
+</div>"""
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_refresh_reads_only_the_bodies_changed_since(two_hosts, data_dir: Path, cli,  # type: ignore[no-untyped-def]
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       request: pytest.FixtureRequest,
+                                                       database: str) -> None:
+    """The pictures step reads the post and the comments new or edited since its last run, not
+    every body of the thread again (counted: calls of body_images); a comment stored while
+    pictures were off is read by the next step that runs. On SQLite and PostgreSQL."""
+    import archiver.pipeline.pictures as step
+
+    if database == "postgresql":
+        server = request.getfixturevalue("postgres")
+        monkeypatch.setenv("ARCHIVER_DATABASE_URL", server.create_database("pictures_refresh"))
+    a, _ = two_hosts
+    read: list[str] = []
+
+    def counted(fragment: str, base: str, *, avatars: bool = False) -> list:  # type: ignore[type-arg]
+        read.append(fragment)
+        return body_images(fragment, base, avatars=avatars)
+
+    monkeypatch.setattr(step, "body_images", counted)
+    for name, colour in (("post", RED), ("one", BLUE), ("two", GREEN), ("three", RED)):
+        a.route(f"/{name}.png", image_reply(png(colour, (6, 6))))
+    url = a.url(THREAD)
+
+    def serve(first: str, second: str | None = None) -> None:
+        page = PAGE.format(a=a.base_url, thread=THREAD, post='<img src="/post.png">',
+                           comment=first)
+        if second is not None:  # a second comment, after the first
+            more = SECOND.format(a=a.base_url, thread=THREAD, body=second)
+            page = page.replace("</div></body>", more + "</div></body>")
+        a.route(THREAD, static_page(page.encode()))
+
+    serve('<img src="/one.png">')
+    assert "2 pictures (2 new)" in cli("archive", url).out
+    assert len(read) == 2  # the post and the comment, the first time
+
+    read.clear()
+    second = cli("archive", url)  # nothing changed: the post alone is read
+    assert "2 pictures (0 new)" in second.out, second.out
+    assert len(read) == 1 and "/post.png" in read[0]
+
+    read.clear()
+    serve('<img src="/one.png"><img src="/two.png">')  # an edit adds a picture
+    edited = cli("archive", url)
+    assert "1 edited" in edited.out and "3 pictures (1 new)" in edited.out, edited.out
+    assert len(read) == 2 and image_paths(a).count("/two.png") == 1
+
+    monkeypatch.setenv("ARCHIVER_PICTURES_ENABLED", "false")  # a comment comes while off
+    serve('<img src="/one.png"><img src="/two.png">', '<img src="/three.png">')
+    assert "1 new" in cli("archive", url).out
+    assert a.requests("/three.png") == []
+    monkeypatch.setenv("ARCHIVER_PICTURES_ENABLED", "true")
+    read.clear()
+    back = cli("archive", url)
+    assert "0 new, 0 edited" in back.out and "4 pictures (1 new)" in back.out, back.out
+    assert len(read) == 2 and len(a.requests("/three.png")) == 1
+    if database == "sqlite":
+        assert pictures_table(data_dir)[a.url("/three.png")] == ("ok", None)
+    else:
+        assert not (data_dir / "archiver.db").exists()  # all of it went to PostgreSQL

@@ -116,7 +116,8 @@ class ThreadArchiver:
         if walk.thread is not None and self.pictures is not None:  # never fatal
             policy = self.pictures if isinstance(self.pictures, PicturesPolicy) \
                 else self.pictures(walk.thread.url)
-            fetch_pictures(session, self.fetcher, walk.thread, policy, report, walk.now)
+            fetch_pictures(session, self.fetcher, walk.thread, policy, report, walk.now,
+                           walk.merge.restored_ids)
 
     def _detect(self, walk: Walk) -> Callable[[Response], Iterator[Found]]:
         """The callback for a first page whose platform only its markup can tell: it names the

@@ -29,8 +29,8 @@ def merge_answer(
         store_thread(walk, reading, result.url)
     thread = walk.thread
     assert thread is not None
-    repo.merge_page(session, thread, walk.existing, page_url, reading.comments, walk.merge,
-                    walk.now, capture.id)
+    hashes = repo.merge_page(session, thread, walk.existing, page_url, reading.comments,
+                             walk.merge, walk.now, capture.id)
     for hop in captures:  # redirect hops too: the thread is found by the URL asked for
         hop.thread_id = thread.id
     capture.page_number = reading.facts.number
@@ -41,7 +41,7 @@ def merge_answer(
         state.last_status, state.last_fetched_at = result.status, capture.fetched_at
         state.last_capture_id = capture.id
     state.next_page_url = reading.next_url
-    state.page_comments = repo.page_comments(reading.comments)
+    state.page_comments = repo.page_comments(reading.comments, hashes)
     state.failures, state.last_error = 0, None
     session.commit()
     if not reading.requests:  # the last answer says whether comments are closed
@@ -76,13 +76,13 @@ def merge_fallback(walk: Walk, page_url: str, reading: Reading, first: bool) -> 
             capture.thread_id = found.id
     thread = walk.thread
     assert thread is not None
-    repo.merge_page(session, thread, walk.existing, page_url, reading.comments, walk.merge,
-                    walk.now)
+    hashes = repo.merge_page(session, thread, walk.existing, page_url, reading.comments,
+                             walk.merge, walk.now)
     state = repo.url_state(session, page_url)
     state.etag = state.last_modified = None
     state.last_capture_id = None
     state.next_page_url = reading.next_url
-    state.page_comments = repo.page_comments(reading.comments)
+    state.page_comments = repo.page_comments(reading.comments, hashes)
     session.commit()
     if not reading.requests:
         walk.closed = reading.facts.comments_closed

@@ -2,18 +2,24 @@
 bodies show, fetched with the same fetcher (politeness, robots.txt, limits; each host at its
 own pace, hosts side by side), each exchange stored as a Capture before its bytes are judged by
 their magic. A picture held already is not fetched again; one that failed is tried again on the
-next read. Never fatal: a failure is a line on the report."""
+next read. Never fatal: a failure is a line on the report.
+
+Only the bodies that can show a picture not yet known are read: the post, and the comments new,
+edited or restored since the last step that finished (thread.pictures_scanned_at; the first
+step of a thread, or one wanting avatars, reads them all). A step cut short (a crash) leaves
+the mark where it was: the next reads those comments again."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from archiver.config import PicturesPolicy
 from archiver.errors import FetchError, RobotsDisallowed
@@ -24,19 +30,37 @@ from archiver.images import body_images, sniff
 from archiver.pipeline.report import ArchiveReport
 from archiver.store import captures as captures_store
 from archiver.store import repo
-from archiver.store.models import Capture, Picture, Thread
+from archiver.store.models import Capture, Comment, Picture, Thread
 
 log = logging.getLogger("archiver.pipeline")
 
 ACCEPT = "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"
 
 
-def wanted(session: Session, thread: Thread, policy: PicturesPolicy) -> list[str]:
-    """The URLs of the images the thread's post and current comments show, in page order."""
+def wanted(
+    session: Session, thread: Thread, policy: PicturesPolicy, *,
+    since: datetime | None = None, now: datetime | None = None, restored: Collection[int] = (),
+) -> list[str]:
+    """The URLs of the images the thread's post and current comments show, in page order. With
+    since: of the post and the comments changed after since (or at now: in this run) or
+    restored (their ids), the others read already (by the step that set since)."""
     urls: dict[str, None] = {}
+    changed = col(Comment.changed_at)
+    query = (
+        select(col(Comment.body_html), col(Comment.page_url))
+        .where(Comment.thread_id == (thread.id or 0), col(Comment.removed_at).is_(None),
+               col(Comment.body_html).ilike("%<img%"))  # body_images reads no other body
+        .order_by(col(Comment.position), col(Comment.id))
+    )
+    if since is not None:
+        recent = [changed > since]
+        if now is not None:
+            recent.append(changed >= now)
+        if restored:
+            recent.append(col(Comment.id).in_(list(restored)))
+        query = query.where(or_(*recent))
     bodies = [(thread.body_html, thread.url)] + [
-        (c.body_html, c.page_url or thread.url)
-        for c in repo.current_comments(session, thread.id or 0)]
+        (body, page_url or thread.url) for body, page_url in session.exec(query)]
     for body, base in bodies:
         for image in body_images(body, base, avatars=policy.avatars):
             urls.setdefault(image.url, None)
@@ -103,18 +127,33 @@ def _reason(error: Exception) -> str:
 
 def fetch_pictures(
     session: Session, fetcher: Fetcher, thread: Thread, policy: PicturesPolicy,
-    report: ArchiveReport, now: datetime,
+    report: ArchiveReport, now: datetime, restored: Collection[int] = (),
 ) -> None:
-    """Fetch the thread's pictures not held yet; note on the report what was held, fetched
-    and skipped (with why)."""
+    """Fetch the thread's pictures not held yet: those of the bodies changed since the last
+    step, and every one that failed before; note on the report what the thread holds, what was
+    fetched and what skipped (with why). restored: comments this read restored."""
     if not policy.enabled or thread.id is None:
         return
-    urls = wanted(session, thread, policy)
-    held = {p.url: p for p in session.exec(select(Picture).where(Picture.thread_id == thread.id))}
-    report.pictures = len(urls)
-    todo = [u for u in urls if u not in held or held[u].state != "ok"]
-    if not todo:
-        return
+    since = None if policy.avatars else thread.pictures_scanned_at  # avatars: every body
+    urls = wanted(session, thread, policy, since=since, now=now, restored=restored)
+    held = {p.url: p for p in session.exec(select(Picture).where(Picture.thread_id == thread.id)
+                                           .order_by(col(Picture.id)))}
+    shown = dict.fromkeys(urls)
+    if since is not None:  # the pictures of the bodies not read now are those known already
+        shown.update(dict.fromkeys(held))
+    report.pictures = len(shown)
+    todo = [u for u in shown if u not in held or held[u].state != "ok"]
+    if todo:
+        _fetch_all(session, fetcher, thread, policy, report, now, held, todo)
+    thread.pictures_scanned_at = now  # every body changed up to this run is read (a later
+    # mark another writer set may move back: its comments are then read again, never skipped)
+    session.commit()
+
+
+def _fetch_all(session: Session, fetcher: Fetcher, thread: Thread, policy: PicturesPolicy,
+               report: ArchiveReport, now: datetime, held: dict[str, Picture],
+               todo: list[str]) -> None:
+    """Fetch the pictures of todo, host by host, and store each outcome."""
     used = sum(p.size for p in held.values() if p.state == "ok")
     budget = _Budget(policy.max_total - used)
     by_host: dict[str, list[str]] = {}

@@ -29,7 +29,7 @@ class ArchiveReport:
     failed_pages: list[str] = field(default_factory=list)  # pages that could not be fetched
     fallbacks: list[str] = field(default_factory=list)  # optional requests read another way
     stopped: str = ""  # why the read stopped short of its last request (page limit, a loop)
-    pictures: int = 0  # images the post and comments show (pictures.py)
+    pictures: int = 0  # images the post and comments show, or showed when read (pictures.py)
     pictures_new: int = 0  # fetched in this run
     pictures_failed: list[str] = field(default_factory=list)  # "URL: why", tried again next run
 

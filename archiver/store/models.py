@@ -54,6 +54,9 @@ class Thread(SQLModel, table=True):
     gone_at: datetime | None = None
     last_error: str | None = None
     complete: bool = True  # the last read reached every page (else nothing was flagged removed)
+    # the run time up to which the post and comments were read for pictures (pipeline/pictures):
+    # the next pictures step reads only the comments changed after it; None: never, read all
+    pictures_scanned_at: datetime | None = None
 
 
 class ThreadUrl(SQLModel, table=True):

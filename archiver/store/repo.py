@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -68,8 +68,6 @@ def lock_thread(session: Session, thread_id: int | None) -> None:
     version the same comment twice."""
     if thread_id is None:
         return
-    from sqlalchemy import update
-
     session.execute(
         update(Thread).where(col(Thread.id) == thread_id).values(id=Thread.id)
         .execution_options(synchronize_session=False)
@@ -233,6 +231,7 @@ class MergeResult:
     edited: int = 0
     removed: int = 0
     restored: int = 0
+    restored_ids: list[int] = field(default_factory=list)  # the comments restored (pictures)
     held_back: int = 0  # removals not applied: more than half the thread at once, unconfirmed
     position: int = 0  # position of the last comment placed
     seen: set[str] = field(default_factory=set)
@@ -271,9 +270,14 @@ def existing_comments(
     return found
 
 
-def page_comments(parsed: Iterable[ParsedComment]) -> list[list[str]]:
-    """What a page held, as kept on its UrlState: [source id, content hash] per comment."""
-    return [[c.source_id, content_hash(c)] for c in parsed]
+def page_comments(
+    parsed: Iterable[ParsedComment], hashes: Sequence[str] | None = None
+) -> list[list[str]]:
+    """What a page held, as kept on its UrlState: [source id, content hash] per comment
+    (hashes: their content hashes in the same order, as merge_page returns them)."""
+    if hashes is None:
+        return [[c.source_id, content_hash(c)] for c in parsed]
+    return [[c.source_id, digest] for c, digest in zip(parsed, hashes, strict=True)]
 
 
 def held_as_stored(
@@ -365,19 +369,21 @@ def merge_page(
     merge: MergeResult,
     now: datetime,
     capture_id: int | None = None,
-) -> None:
+) -> list[str]:
     """Merge one page's comments (in thread order) into the store (capture_id: the capture they
     were read from, kept on new comments and new versions). A page that would change
     nothing (as the store stood when read) writes nothing; otherwise it takes the thread's lock
-    (lock_thread) and reads the page's stored comments afresh first: the caller commits."""
+    (lock_thread) and reads the page's stored comments afresh first: the caller commits.
+    Returns the comments' content hashes, in order (for page_comments)."""
     page = [c for c in comments]
-    digests = {c.source_id: content_hash(c) for c in page}
+    hashes = [content_hash(c) for c in page]
+    digests = {c.source_id: digest for c, digest in zip(page, hashes, strict=True)}
     if not _page_changes(existing, page, digests, page_url, merge):
         for parsed in page:  # as the merge below would count them, with nothing to write
             if parsed.source_id not in merge.seen:
                 merge.seen.add(parsed.source_id)
                 merge.position += 1
-        return
+        return hashes
     lock_thread(session, thread.id)
     if thread.id is not None and page:
         existing.update(existing_comments(session, thread.id, digests.keys()))
@@ -410,6 +416,8 @@ def merge_page(
         if current.removed_at is not None:
             current.removed_at = None
             merge.restored += 1
+            if current.id is not None:
+                merge.restored_ids.append(current.id)
             touched = True
         if current.content_sha256 != digest:
             session.add(
@@ -443,10 +451,42 @@ def merge_page(
             touched = True
         if touched:
             session.add(current)
-    if inserts:  # a Core insert: the ORM bulk path costs ~1.5x more per row and adds nothing;
-        # no ON CONFLICT needed (and it costs ~20%): under the lock, after the fresh read, no
-        # other writer can have stored these
-        session.execute(insert(Comment.__table__), inserts)
+    if inserts:  # no ON CONFLICT needed (and it costs ~20%): under the lock, after the fresh
+        # read, no other writer can have stored these
+        insert_comments(session, inserts)
+    return hashes
+
+
+def insert_comments(session: Session, rows: list[dict]) -> None:
+    """INSERT new comments (rows: column -> value, the same columns in each) as multi-row
+    statements, not one statement a row: on SQLite the search index's trigger (FTS5) flushes
+    its pending terms at the end of each statement, so one a row costs ~3x more in SQLite.
+
+    On SQLite the statements are sent as they are (each value through its column type's own
+    bind processor, as SQLAlchemy would): SQLAlchemy's per-parameter work was a third of the
+    insert's CPU. Elsewhere a Core insert with RETURNING (SQLAlchemy's "insertmanyvalues" sends
+    it as multi-row statements); the ORM bulk path costs ~1.5x more per row and adds nothing."""
+    table = Comment.__table__
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        session.execute(insert(table).returning(table.c.id), rows)
+        return
+    names = list(rows[0])
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in names]
+    quote = dialect.identifier_preparer.quote
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
+    one = "(" + ", ".join("?" * len(names)) + ")"
+    per = max(1, 30000 // len(names))  # within SQLite's 32,766 bound parameters a statement
+    for start in range(0, len(rows), per):
+        chunk = rows[start:start + per]
+        params: list[object] = []
+        for row in chunk:
+            for name, process in zip(names, processors, strict=True):
+                value = row[name]
+                params.append(value if process is None or value is None else process(value))
+        connection.exec_driver_sql(head + ", ".join([one] * len(chunk)), tuple(params))
 
 
 def settle_comments(
@@ -459,31 +499,43 @@ def settle_comments(
     Reads the thread's comments afresh under its lock. A complete read that would flag more than
     half of the thread's current comments at once is held back: those comments are marked missed
     and flagged removed only when a later complete read misses them again, without a read in
-    between seeing them (merge.held_back counts the comments held back)."""
+    between seeing them (merge.held_back counts the comments held back).
+
+    Reads three columns of each current comment (not whole rows: a thread of thousands would
+    load thousands of ORM objects to change a few) and writes only the rows that change; the
+    comments already loaded (existing) are kept in step."""
     lock_thread(session, thread.id)
-    if thread.id is not None:
-        existing.update(existing_comments(session, thread.id))
-    current = [c for c in existing.values() if c.removed_at is None]
-    for comment in current:
-        if comment.missed_at is not None and comment.source_id in merge.seen:
-            comment.missed_at = None
-            session.add(comment)
+    if thread.id is None:
+        return
+    session.flush()  # what this read changed (a comment restored) is what is read below
+    table = Comment.__table__
+    current = session.execute(
+        select(table.c.id, table.c.source_id, table.c.missed_at)
+        .where(table.c.thread_id == thread.id, table.c.removed_at.is_(None))
+    ).all()
+    seen = merge.seen
+    found_again = [row.id for row in current if row.missed_at is not None and row.source_id in seen]
+    _set_rows(session, found_again, missed_at=None)
     if not complete:
         return
-    missing = [c for c in current if c.source_id not in merge.seen]
+    missing = [row for row in current if row.source_id not in seen]
     confirmed = missing
     if 2 * len(missing) > len(current):
-        confirmed = [c for c in missing if c.missed_at is not None]
-        for comment in missing:
-            if comment.missed_at is None:
-                comment.missed_at = now
-                session.add(comment)
-                merge.held_back += 1
-    for comment in confirmed:
-        comment.removed_at = now
-        comment.missed_at = None
-        session.add(comment)
-        merge.removed += 1
+        confirmed = [row for row in missing if row.missed_at is not None]
+        held = [row.id for row in missing if row.missed_at is None]
+        _set_rows(session, held, missed_at=now)
+        merge.held_back += len(held)
+    _set_rows(session, [row.id for row in confirmed], removed_at=now, missed_at=None)
+    merge.removed += len(confirmed)
+
+
+def _set_rows(session: Session, ids: Sequence[int], **values: object) -> None:
+    """UPDATE these comments (by id) to values; comments loaded in the session follow."""
+    for start in range(0, len(ids), 500):  # within every database's limit on bound parameters
+        session.execute(
+            update(Comment).where(col(Comment.id).in_(ids[start:start + 500])).values(**values)
+            .execution_options(synchronize_session="evaluate")
+        )
 
 
 def current_comments(session: Session, thread_id: int) -> Sequence[Comment]:
