@@ -18,8 +18,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +85,7 @@ class Race:
     """One case of a parse bench: the adapter's output (checked equal to BS4's) and both timings."""
 
     case: str
-    found: object  # what the adapter returned (the BS4 extraction was checked equal to it)
+    found: Any  # what the adapter returned (the BS4 extraction was checked equal to it)
     ours: Timing
     theirs: Timing
 
@@ -106,16 +107,16 @@ class Race:
         return len(self.ours.runs)
 
 
-def item_differences(ours: object, theirs: object) -> list[str]:
+def item_differences(ours: object, theirs: object, noun: str = "item") -> list[str]:
     """Where two extractions differ, item by item (lists of items or tuples); none when equal."""
     if ours == theirs:
         return []
     if not isinstance(ours, list | tuple) or not isinstance(theirs, list | tuple):
         return [f"{ours!r:.300} != {theirs!r:.300}"]
-    problems = [f"item {i}: {a!r:.300} != {b!r:.300}"
+    problems = [f"{noun} {i}: {a!r:.300} != {b!r:.300}"
                 for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b]
     if len(ours) != len(theirs):
-        problems.append(f"{len(ours)} items != {len(theirs)}")
+        problems.append(f"{len(ours)} {noun}s != {len(theirs)}")
     return problems
 
 
@@ -141,17 +142,22 @@ def race_cases(cases: Sequence[tuple[str, Sequence[object]]], ours: Callable[...
                differences: Callable[[Any, Any], list[str]] = item_differences) -> Iterator[Race]:
     """``race`` each case, given as (label, the arguments both ``ours`` and ``theirs`` take)."""
     for label, arguments in cases:
-        yield race(label, lambda a=tuple(arguments): ours(*a),
-                   lambda a=tuple(arguments): theirs(*a), rounds, differences)
+        yield race(label, partial(ours, *arguments), partial(theirs, *arguments), rounds,
+                   differences)
 
 
-def speedup_rows(bench: str, races: Iterable[Race], count: Callable[[Any], int],
-                 target: float = BS4_TARGET) -> list[Row]:
-    """A row per race, "speed-up over BS4+lxml" (its note: ``count`` comments of the adapter's
-    output, the two best times); each race also printed as it ends, a line of a plain table."""
+def race_speedups(
+    bench: str, cases: Sequence[tuple[str, Sequence[object]]], ours: Callable[..., object],
+    theirs: Callable[..., object], rounds: int, target: float = BS4_TARGET, *,
+    count: Callable[[Any], int] = len,
+    differences: Callable[[Any, Any], list[str]] = item_differences,
+) -> list[Row]:
+    """``race_cases``, then a row per case, "speed-up over BS4+lxml" (its note: ``count``
+    comments of the adapter's output, the two best times); each case also printed as it ends, a
+    line of a plain table."""
     print(f"{'page':22} {'comments':>8} {'adapter ms':>11} {'bs4+lxml ms':>12} {'ratio':>7}")
     rows = []
-    for r in races:
+    for r in race_cases(cases, ours, theirs, rounds, differences):
         n, a, b = count(r.found), r.best_ours * 1000, r.best_theirs * 1000
         print(f"{r.case:22} {n:>8} {a:>11.2f} {b:>12.2f} {r.ratio:>6.1f}x")
         rows.append(Row(bench, r.case, "speed-up over BS4+lxml", f"{r.ratio:.1f}x",
@@ -193,6 +199,14 @@ def race_parsers(
                     f"{sum_ours * 1000:.1f} / {sum_theirs * 1000:.1f} / {ratio:.1f}x",
                     goal, verdict(ratio >= target)))
     return rows
+
+
+def race_main(argv: list[str] | None, doc: str, rounds: tuple[int, int],
+              rows: Callable[[int], list[Row]]) -> int:
+    """A parse bench's command line (``--quick``, ``--json``; ``doc``'s first paragraph for
+    ``--help``): rows(the rounds, rounds[0] with --quick, else rounds[1]) printed by ``finish``."""
+    args = arg_parser(doc.split("\n\n")[0]).parse_args(argv)
+    return finish(rows(rounds[0] if args.quick else rounds[1]), args.json)
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
-from common import FIXTURES, arg_parser, finish, item_differences, race_cases, speedup_rows
+from common import FIXTURES, item_differences, race_main, race_speedups
 
 from archiver.adapters import blogger
 
@@ -147,18 +147,18 @@ def big_page(count: int = 2000) -> tuple[str, str]:
 def differences(mine: Result, theirs: Result) -> list[str]:
     """Where the BS4 reading differs: the post, then comment by comment."""
     post = [f"the post: {mine[0]} != {theirs[0]}"] if mine[0] != theirs[0] else []
-    return post + [f"comment {p}" for p in item_differences(mine[1], theirs[1])]
+    return post + item_differences(mine[1], theirs[1], "comment")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = arg_parser(__doc__ or "").parse_args(argv)
     if BeautifulSoup is None:
         print("BeautifulSoup (bs4) and lxml are needed: pip install -e .[test]")
         return 2
     cases = [(name, (path.read_text(encoding="utf-8"), url)) for name, (path, url) in PAGES.items()]
     cases.append(("synthetic (2,000+)", big_page()))
-    races = race_cases(cases, ours, bs4, 3 if args.quick else 10, differences)
-    return finish(speedup_rows("parse_blogger", races, lambda found: len(found[1])), args.json)
+    return race_main(argv, __doc__ or "", (3, 10), lambda rounds: race_speedups(
+        "parse_blogger", cases, ours, bs4, rounds, count=lambda found: len(found[1]),
+        differences=differences))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from common import FIXTURES, arg_parser, file_cases, finish, race_parsers
+from common import FIXTURES, file_cases, race_main, race_parsers
 from parse_bench import _bs_render
 
 from archiver.adapters import disqus
@@ -141,12 +141,10 @@ def theirs(text: str, kind: str) -> list[object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = arg_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     if BeautifulSoup is None:
         raise SystemExit("beautifulsoup4/lxml not installed (pip install '.[test]')")
-    cases = file_cases(CASES, ANSWERS)
-    return finish(race_parsers("parse_disqus", cases, ours, theirs, 3 if args.quick else 25,
-                               total="answers"), args.json)
+    return race_main(argv, __doc__, (3, 25), lambda rounds: race_parsers(
+        "parse_disqus", file_cases(CASES, ANSWERS), ours, theirs, rounds, total="answers"))
 
 
 if __name__ == "__main__":

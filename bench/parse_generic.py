@@ -23,7 +23,7 @@ import sys
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from common import FIXTURES, arg_parser, file_cases, finish, race_parsers
+from common import FIXTURES, file_cases, race_main, race_parsers
 from parse_bench import _bs_render
 
 from archiver.adapters import generic, pagemeta
@@ -271,12 +271,10 @@ def theirs(text: str, url: str) -> list[object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = arg_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     if BeautifulSoup is None:
         raise SystemExit("beautifulsoup4/lxml not installed (pip install '.[test]')")
-    cases = file_cases(CASES, PAGES)
-    return finish(race_parsers("parse_generic", cases, ours, theirs, 3 if args.quick else 25,
-                               total="pages"), args.json)
+    return race_main(argv, __doc__, (3, 25), lambda rounds: race_parsers(
+        "parse_generic", file_cases(CASES, PAGES), ours, theirs, rounds, total="pages"))
 
 
 if __name__ == "__main__":

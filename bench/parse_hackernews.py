@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from common import FIXTURES, arg_parser, finish, race_cases, speedup_rows
+from common import FIXTURES, race_main, race_speedups
 
 from archiver.adapters import hackernews
 from archiver.adapters.depth import parse_html
@@ -133,14 +133,13 @@ def big_page(count: int = 2000) -> tuple[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = arg_parser(__doc__ or "").parse_args(argv)
     if BeautifulSoup is None:
         print("BeautifulSoup (bs4) and lxml are needed: pip install -e .[test]")
         return 2
     cases = [(name, (path.read_text(encoding="utf-8"), url)) for name, (path, url) in PAGES.items()]
     cases.append(("synthetic (2,000+)", big_page()))
-    races = race_cases(cases, ours, bs4, 3 if args.quick else 10)
-    return finish(speedup_rows("parse_hackernews", races, len), args.json)
+    return race_main(argv, __doc__ or "", (3, 10), lambda rounds: race_speedups(
+        "parse_hackernews", cases, ours, bs4, rounds, count=len))
 
 
 if __name__ == "__main__":

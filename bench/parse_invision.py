@@ -12,7 +12,7 @@ import re
 import sys
 
 from common import FIXTURES, Row, arg_parser, finish
-from forum_race import bench, bs_text
+from forum_race import bench, bs_text, repeated
 from parse_bench import _bs_render
 
 from archiver.adapters import invision
@@ -83,12 +83,7 @@ def big(posts: int) -> str:
     html = (CASE / "page2.html").read_text(encoding="utf-8")
     start, end = html.index("\n<article"), html.rindex("</article>") + len("</article>")
     items = re.split(r"(?=\n<article)", html[start:end])[1:]
-    out = []
-    for n in range(posts):
-        item = items[n % len(items)]
-        old = re.search(r'id="elComment_(\d+)"', item)[1]  # type: ignore[index]
-        out.append(item.replace(old, str(800000 + n)))
-    return html[:start] + "".join(out) + html[end:]
+    return html[:start] + repeated(items, posts, r'id="elComment_(\d+)"', 800000) + html[end:]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ import re
 import sys
 
 from common import FIXTURES, Row, arg_parser, finish
-from forum_race import bench, bs_text
+from forum_race import bench, bs_text, repeated
 from parse_bench import _bs_render
 
 from archiver.adapters import smf
@@ -105,14 +105,9 @@ def big(posts: int) -> str:
     start = html.index('\n\t\t\t\t<a id="msg')
     end = html.rindex('<hr class="post_separator" />') + len('<hr class="post_separator" />')
     items = re.split(r'(?=\n\t\t\t\t<a id="msg)', html[start:end])[1:]
-    out = []
-    for n in range(posts):
-        item = items[n % len(items)]
-        old = re.search(r'id="msg(\d+)"', item)[1]  # type: ignore[index]
-        item = item.replace(old, str(700000 + n))
-        item = re.sub(r"Reply #\d+", f"Reply #{n + 3}", item)
-        out.append(item)
-    return html[:start] + "".join(out) + html[end:]
+    return html[:start] + repeated(
+        items, posts, r'id="msg(\d+)"', 700000,
+        lambda item, n: re.sub(r"Reply #\d+", f"Reply #{n + 3}", item)) + html[end:]
 
 
 def main(argv: list[str] | None = None) -> int:
