@@ -1,7 +1,11 @@
 """Parse benchmark (issue 14, item 5): the Invision Community adapter against BeautifulSoup+lxml.
 
-The same fields are extracted both ways (bench/forum_race.py) from the synthetic IPS 4 pages
-and from a synthetic page of 300 posts, checked equal first, then timed interleaved.
+On the two synthetic IPS 4 pages and a page of 300 posts built from page 2, both read per post
+its comment id, author and profile link (the author pane), date as shown and its datetime, the
+findComment permalink and the body text, and per page its number and last page (ipsPagination),
+the title, the page URLs (data-page links), whether replying is refused and the topic's own post
+(page 1's first). Compared field by field and timed by bench/forum_race.py (best and median of
+interleaved rounds).
 
     python bench/parse_invision.py [--quick] [--json out.json]
 """

@@ -1,7 +1,11 @@
 """Parse benchmark (issue 14, item 5): the SMF adapter against BeautifulSoup+lxml.
 
-The same fields are extracted both ways (bench/forum_race.py) from the synthetic SMF 2.0 pages
-and from a synthetic page of 300 posts, checked equal first, then timed interleaved.
+On the two synthetic SMF 2.0 pages of the locked topic and a page of 300 posts built from page 2,
+both read per post its msg id, the "Reply #N" number, author and profile link (PHPSESSID
+dropped), date as shown and read, permalink and body text, and per page its number and last page
+(the .pagelinks), the title (last breadcrumb), the page URLs (topic=ID.OFFSET), the lock icon
+and the topic's own post (page 1's first, unnumbered). Compared field by field and timed by
+bench/forum_race.py (best and median of interleaved rounds).
 
     python bench/parse_smf.py [--quick] [--json out.json]
 """
