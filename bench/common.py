@@ -1,5 +1,6 @@
 """Shared benchmark helpers: timing medians, child processes with peak memory, result tables,
-and the parse benches' race of an adapter against BeautifulSoup+lxml (``race``, ``race_parsers``).
+and the parse benches' race of an adapter against BeautifulSoup+lxml (``race`` and the row
+layouts built on it, ``race_parsers`` and ``race_speedups``).
 
 Every bench script builds a list of Row and prints it with ``finish``; with ``--json PATH``
 it also writes them for ``bench/run.py``.
@@ -101,10 +102,6 @@ class Race:
     def ratio(self) -> float:
         """How many times faster the adapter is than BS4 (best round against best round)."""
         return self.best_theirs / self.best_ours
-
-    @property
-    def rounds(self) -> int:
-        return len(self.ours.runs)
 
 
 def item_differences(ours: object, theirs: object, noun: str = "item") -> list[str]:
