@@ -1,6 +1,8 @@
-"""Shared benchmark helpers: timing medians, child processes with peak memory, result tables.
+"""Shared benchmark helpers: timing medians, child processes with peak memory, result tables,
+and the parse benches' race of an adapter against BeautifulSoup+lxml (``race`` and the row
+layouts built on it, ``race_parsers`` and ``race_speedups``).
 
-Every bench script builds a list of Row and prints it with ``print_rows``; with ``--json PATH``
+Every bench script builds a list of Row and prints it with ``finish``; with ``--json PATH``
 it also writes them for ``bench/run.py``.
 """
 
@@ -17,10 +19,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -37,6 +40,8 @@ for _path in (str(SOURCE), str(BENCH)):
 
 if TYPE_CHECKING:
     from archiver.devserver import FixtureServer
+
+BS4_TARGET = 5.0  # parse benches: the adapter at least 5x BeautifulSoup+lxml's speed (issues 6, 14)
 
 
 @dataclass(slots=True)
@@ -74,6 +79,131 @@ def timed(func: Callable[[], object]) -> tuple[float, object]:
     finally:
         gc.enable()
     return elapsed, result
+
+
+@dataclass(slots=True)
+class Race:
+    """One case of a parse bench: the adapter's output (checked equal to BS4's) and both timings."""
+
+    case: str
+    found: Any  # what the adapter returned (the BS4 extraction was checked equal to it)
+    ours: Timing
+    theirs: Timing
+
+    @property
+    def best_ours(self) -> float:
+        return min(self.ours.runs)
+
+    @property
+    def best_theirs(self) -> float:
+        return min(self.theirs.runs)
+
+    @property
+    def ratio(self) -> float:
+        """How many times faster the adapter is than BS4 (best round against best round)."""
+        return self.best_theirs / self.best_ours
+
+
+def item_differences(ours: object, theirs: object, noun: str = "item") -> list[str]:
+    """Where two extractions differ, item by item (lists of items or tuples); none when equal."""
+    if ours == theirs:
+        return []
+    if not isinstance(ours, list | tuple) or not isinstance(theirs, list | tuple):
+        return [f"{ours!r:.300} != {theirs!r:.300}"]
+    problems = [f"{noun} {i}: {a!r:.300} != {b!r:.300}"
+                for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b]
+    if len(ours) != len(theirs):
+        problems.append(f"{len(ours)} {noun}s != {len(theirs)}")
+    return problems
+
+
+def race(case: str, ours: Callable[[], object], theirs: Callable[[], object], rounds: int,
+         differences: Callable[[Any, Any], list[str]] = item_differences) -> Race:
+    """Check that the adapter and BS4 read the same (SystemExit naming the first differences if
+    not), then time both for ``rounds`` rounds, interleaved (who goes first alternates, so a busy
+    moment of the machine hits both), each run through ``timed``."""
+    found = ours()
+    problems = differences(found, theirs())
+    if problems:
+        raise SystemExit(f"{case}: the BS4 extraction differs: " + "; ".join(problems[:5]))
+    result = Race(case, found, Timing(), Timing())
+    pair = ((ours, result.ours), (theirs, result.theirs))
+    for index in range(rounds):
+        for func, timing in pair[index % 2:] + pair[:index % 2]:
+            timing.runs.append(timed(func)[0])
+    return result
+
+
+def race_cases(cases: Sequence[tuple[str, Sequence[object]]], ours: Callable[..., object],
+               theirs: Callable[..., object], rounds: int,
+               differences: Callable[[Any, Any], list[str]] = item_differences) -> Iterator[Race]:
+    """``race`` each case, given as (label, the arguments both ``ours`` and ``theirs`` take)."""
+    for label, arguments in cases:
+        yield race(label, partial(ours, *arguments), partial(theirs, *arguments), rounds,
+                   differences)
+
+
+def race_speedups(
+    bench: str, cases: Sequence[tuple[str, Sequence[object]]], ours: Callable[..., object],
+    theirs: Callable[..., object], rounds: int, target: float = BS4_TARGET, *,
+    count: Callable[[Any], int] = len,
+    differences: Callable[[Any, Any], list[str]] = item_differences,
+) -> list[Row]:
+    """``race_cases``, then a row per case, "speed-up over BS4+lxml" (its note: ``count``
+    comments of the adapter's output, the two best times); each case also printed as it ends, a
+    line of a plain table."""
+    print(f"{'page':22} {'comments':>8} {'adapter ms':>11} {'bs4+lxml ms':>12} {'ratio':>7}")
+    rows = []
+    for r in race_cases(cases, ours, theirs, rounds, differences):
+        n, a, b = count(r.found), r.best_ours * 1000, r.best_theirs * 1000
+        print(f"{r.case:22} {n:>8} {a:>11.2f} {b:>12.2f} {r.ratio:>6.1f}x")
+        rows.append(Row(bench, r.case, "speed-up over BS4+lxml", f"{r.ratio:.1f}x",
+                        f">= {target:.0f}x", verdict(r.ratio >= target),
+                        f"{n} comments; adapter {a:.2f} ms, bs4 {b:.2f} ms"))
+    return rows
+
+
+def file_cases(folder: Path, cases: Sequence[tuple[str, str, object]]
+               ) -> list[tuple[str, tuple[str, object]]]:
+    """Cases for ``race_cases`` from files: (label, file below folder, a second argument) ->
+    (the label with the file's size, (the file's text, the second argument))."""
+    found = []
+    for label, file, extra in cases:
+        text = (folder / file).read_text(encoding="utf-8")
+        found.append((f"{label}, {len(text) // 1024} KB", (text, extra)))
+    return found
+
+
+def race_parsers(
+    bench: str, cases: Sequence[tuple[str, Sequence[object]]], ours: Callable[..., object],
+    theirs: Callable[..., object], rounds: int, target: float = BS4_TARGET, *,
+    total: str = "cases", count: Callable[[Any], int] = len,
+    differences: Callable[[Any, Any], list[str]] = item_differences,
+) -> list[Row]:
+    """``race_cases``, then a row per case, "adapter ms / BS4 ms / ratio" (the note says how many
+    items, by ``count`` of the adapter's output, were checked equal), and a row "all N <total>"
+    of the cases' best times added up."""
+    races = list(race_cases(cases, ours, theirs, rounds, differences))
+    figure, goal = "adapter ms / BS4 ms / ratio", f">= {target:.0f}x"
+    rows = [Row(bench, r.case, figure,
+                f"{r.best_ours * 1000:.2f} / {r.best_theirs * 1000:.2f} / {r.ratio:.1f}x",
+                goal, verdict(r.ratio >= target),
+                f"{count(r.found)} items checked equal; best of {rounds}") for r in races]
+    sum_ours = sum(r.best_ours for r in races)
+    sum_theirs = sum(r.best_theirs for r in races)
+    ratio = sum_theirs / sum_ours
+    rows.append(Row(bench, f"all {len(races)} {total}", figure,
+                    f"{sum_ours * 1000:.1f} / {sum_theirs * 1000:.1f} / {ratio:.1f}x",
+                    goal, verdict(ratio >= target)))
+    return rows
+
+
+def race_main(argv: list[str] | None, doc: str, rounds: tuple[int, int],
+              rows: Callable[[int], list[Row]]) -> int:
+    """A parse bench's command line (``--quick``, ``--json``; ``doc``'s first paragraph for
+    ``--help``): rows(the rounds, rounds[0] with --quick, else rounds[1]) printed by ``finish``."""
+    args = arg_parser(doc.split("\n\n")[0]).parse_args(argv)
+    return finish(rows(rounds[0] if args.quick else rounds[1]), args.json)
 
 
 @dataclass(slots=True)

@@ -1,5 +1,7 @@
-"""What the forum parse benches (parse_phpbb.py, parse_xenforo.py) share: the fields compared,
-a check that both extractions agree, and the race (best of several rounds, each page in turn).
+"""What the phpBB and XenForo parse benches (parse_phpbb.py, parse_xenforo.py) share: the fields
+compared, a check that both extractions agree, and the rows of the race (common.race over all of
+a case's pages in turn). The forumpages-based benches (vBulletin, SMF, Invision) have theirs in
+bench/forum_race.py.
 
 A contender takes (html, url) and returns a ``Topic``: the thread's title, the page URLs it leads
 to, whether it is closed, and one ``Post`` per post in page order.
@@ -7,14 +9,13 @@ to, whether it is closed, and one ``Post`` per post in page order.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from common import Row, verdict
-
-BS4_TARGET = 5.0  # the adapter at least 5x BeautifulSoup+lxml's speed (issue 14)
+from common import BS4_TARGET, Row, verdict
+from common import race as race_once
 
 
 @dataclass(slots=True)
@@ -54,37 +55,31 @@ def differences(ours: Topic, theirs: Topic) -> list[str]:
     return problems
 
 
-def best_of(parse: Parser, pages: Sequence[tuple[str, str]], rounds: int) -> float:
-    """Seconds for one pass over the pages: the best of rounds passes."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for html, url in pages:
-            parse(html, url)
-        best = min(best, time.perf_counter() - start)
-    return best
+def topic(page: Any) -> Topic:
+    """An adapter's page (phpbb.parse_page, xenforo.parse_page) as a Topic."""
+    return Topic(page.thread.title, page.comments_closed, page.page_urls, [
+        Post(p.source_id, p.author_name, p.author_url, p.published_text, p.published_at,
+             p.number, p.body_text) for p in page.posts])
 
 
 def race(bench: str, case: str, pages: Sequence[tuple[str, str]], ours: Parser,
          theirs: Parser, rounds: int) -> list[Row]:
-    """Check that both read the same, then time them side by side (interleaved rounds)."""
-    posts = 0
-    for html, url in pages:
-        mine, other = ours(html, url), theirs(html, url)
-        problems = differences(mine, other)
-        if problems:
-            raise SystemExit(f"{case} {url}: BS4 extraction differs: " + "; ".join(problems[:5]))
-        posts += len(mine.posts)
-    ours_s = theirs_s = float("inf")
-    for _ in range(rounds):  # alternate, so a busy moment of the machine hits both
-        ours_s = min(ours_s, best_of(ours, pages, 1))
-        theirs_s = min(theirs_s, best_of(theirs, pages, 1))
-    n = len(pages)
-    ratio = theirs_s / ours_s
+    """Check that both read the same, then time a pass over the pages each, side by side
+    (common.race: interleaved rounds, best of each); rows in ms per page."""
+
+    def compare(mine: list[Topic], other: list[Topic]) -> list[str]:
+        return [f"{url}: {problem}" for (_, url), a, b in zip(pages, mine, other, strict=True)
+                for problem in differences(a, b)]
+
+    result = race_once(case, lambda: [ours(html, url) for html, url in pages],
+                       lambda: [theirs(html, url) for html, url in pages], rounds, compare)
+    n, posts = len(pages), sum(len(t.posts) for t in result.found)
+    ratio = result.ratio
     note = f"{n} pages, {posts} posts; best of {rounds}; fields checked equal first"
     return [
-        Row(bench, case, "adapter: ms per page", f"{ours_s * 1000 / n:.2f}", note=note),
-        Row(bench, case, "BeautifulSoup+lxml: ms per page", f"{theirs_s * 1000 / n:.2f}"),
+        Row(bench, case, "adapter: ms per page", f"{result.best_ours * 1000 / n:.2f}", note=note),
+        Row(bench, case, "BeautifulSoup+lxml: ms per page",
+            f"{result.best_theirs * 1000 / n:.2f}"),
         Row(bench, case, "adapter speed / BS4 speed", f"{ratio:.1f}x", f">= {BS4_TARGET:.0f}x",
             verdict(ratio >= BS4_TARGET)),
     ]

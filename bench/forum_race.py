@@ -1,16 +1,18 @@
-"""What the forum parse benches share (bench/parse_vbulletin.py, parse_smf.py,
+"""What the forumpages-based parse benches share (bench/parse_vbulletin.py, parse_smf.py,
 parse_invision.py): an adapter's ForumPage in a plain shape, the field-by-field comparison with
-the BeautifulSoup reading, and the interleaved timing (best and median of the rounds)."""
+the BeautifulSoup reading, their rows (best and median of common.race's rounds), and the big
+synthetic page (a page's posts repeated). phpBB and XenForo, whose adapters return their own
+page types, have theirs in bench/forum_bench.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 
-from common import Row, Timing, timed, verdict
+from common import BS4_TARGET, Row, race, verdict
 
 from archiver.adapters.forumpages import ForumPage
 
-BS4_TARGET = 5.0
 POST_KEYS = ("source_id", "number", "author_name", "author_url", "published_text",
              "published_at", "permalink", "body_text")
 
@@ -47,29 +49,31 @@ def same(a: dict, b: dict) -> list[str]:
 
 def bench(name: str, case: str, html: str, url: str, rounds: int,
           ours: Callable[[str, str], ForumPage], theirs: Callable[[str, str], dict]) -> list[Row]:
-    """Check both readings equal, then time them interleaved; rows in ms per page and the
-    ratio (best of the rounds; medians in the note)."""
-    problems = same(shape(ours(html, url)), theirs(html, url))
-    if problems:
-        raise SystemExit(f"{case}: BS4 extraction differs: " + "; ".join(problems[:5]))
-    contenders: dict[str, Callable[[str, str], object]] = {
-        "archiver adapter": ours, "BeautifulSoup+lxml": theirs}
-    timings = {label: Timing() for label in contenders}
-    labels = list(contenders)
-    for index in range(rounds):
-        for label in labels[index % 2:] + labels[:index % 2]:
-            elapsed, _ = timed(lambda f=contenders[label]: f(html, url))
-            timings[label].runs.append(elapsed)
-    best = {label: min(t.runs) for label, t in timings.items()}
-    med = {label: t.median for label, t in timings.items()}
-    rows = [Row(name, case, f"{label}: ms per page", f"{best[label] * 1000:.2f}",
-                note=f"best of {rounds}; median {med[label] * 1000:.2f} ms") for label in labels]
-    ratio = best["BeautifulSoup+lxml"] / best["archiver adapter"]
-    ratio_med = med["BeautifulSoup+lxml"] / med["archiver adapter"]
+    """Check both readings equal, then time them interleaved (common.race); rows in ms per page
+    and the ratio (best of the rounds; medians in the note)."""
+    result = race(case, lambda: ours(html, url), lambda: theirs(html, url), rounds,
+                  lambda page, other: same(shape(page), other))
+    timings = (("archiver adapter", result.ours), ("BeautifulSoup+lxml", result.theirs))
+    rows = [Row(name, case, f"{label}: ms per page", f"{min(t.runs) * 1000:.2f}",
+                note=f"best of {rounds}; median {t.median * 1000:.2f} ms") for label, t in timings]
+    ratio, ratio_med = result.ratio, result.theirs.median / result.ours.median
     rows.append(Row(name, case, "adapter speed / BS4 speed", f"{ratio:.1f}x",
                     f">= {BS4_TARGET:.0f}x", verdict(ratio >= BS4_TARGET),
                     f"medians: {ratio_med:.1f}x; outputs checked equal"))
     return rows
+
+
+def repeated(items: Sequence[str], posts: int, post_id: str, first_id: int,
+             renumber: Callable[[str, int], str] = lambda item, n: item) -> str:
+    """Posts' markup repeated to ``posts`` posts for a big synthetic page: copy n gets the id
+    first_id + n in place of its own (the first group of the pattern post_id), then
+    renumber(copy, n) (a platform's shown post number)."""
+    out = []
+    for n in range(posts):
+        item = items[n % len(items)]
+        old = re.search(post_id, item)[1]  # type: ignore[index]
+        out.append(renumber(item.replace(old, str(first_id + n)), n))
+    return "".join(out)
 
 
 def bs_text(node: object) -> str:

@@ -16,7 +16,18 @@ import sys
 from collections.abc import Callable
 from urllib.parse import urldefrag, urljoin
 
-from common import MOA, MOA_PATH, Row, Timing, arg_parser, finish, fmt_rate, timed, verdict
+from common import (
+    BS4_TARGET,
+    MOA,
+    MOA_PATH,
+    Row,
+    Timing,
+    arg_parser,
+    finish,
+    fmt_rate,
+    timed,
+    verdict,
+)
 
 from archiver.adapters import typepad
 from archiver.adapters.base import ParsedComment, ParsedPage, ParsedThread
@@ -30,7 +41,6 @@ except ImportError:  # pragma: no cover - reported in the table instead
 from selectolax.lexbor import LexborHTMLParser
 
 FLOOR_TARGET = 0.40  # adapter at least 40% of the floor's speed
-BS4_TARGET = 5.0  # adapter at least 5x BeautifulSoup's speed
 
 
 # --- (a) the floor -----------------------------------------------------------------------------

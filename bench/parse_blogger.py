@@ -13,12 +13,10 @@ checked equal first; then each runs several rounds, interleaved, and the best ro
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
-from common import FIXTURES, Row, arg_parser, finish, verdict
+from common import FIXTURES, item_differences, race_main, race_speedups
 
 from archiver.adapters import blogger
 
@@ -38,7 +36,6 @@ PAGES = {
     "legacy dl (4)": (CASES / "legacy-comments-block" / "page.html",
                       "http://tidewatch.blogspot.com/2008/03/spring-tides.html"),
 }
-TARGET = 5.0
 Comment = tuple[str, str | None, int, str, str | None, str, datetime | None, str | None, str]
 Result = tuple[tuple[str, str, str], list[Comment]]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -147,46 +144,21 @@ def big_page(count: int = 2000) -> tuple[str, str]:
     return html[:start] + "".join(copies) + html[end:], LUXURY_URL
 
 
-def best(func: Callable[[str, str], object], html: str, url: str, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        func(html, url)
-        times.append(time.perf_counter() - began)
-    return min(times)
+def differences(mine: Result, theirs: Result) -> list[str]:
+    """Where the BS4 reading differs: the post, then comment by comment."""
+    post = [f"the post: {mine[0]} != {theirs[0]}"] if mine[0] != theirs[0] else []
+    return post + item_differences(mine[1], theirs[1], "comment")
 
 
-def main() -> int:
-    parser = arg_parser(__doc__ or "")
-    args = parser.parse_args()
-    rounds = 3 if args.quick else 10
+def main(argv: list[str] | None = None) -> int:
     if BeautifulSoup is None:
         print("BeautifulSoup (bs4) and lxml are needed: pip install -e .[test]")
         return 2
-    cases = {name: (path.read_text(encoding="utf-8"), url) for name, (path, url) in PAGES.items()}
-    cases["synthetic (2,000+)"] = big_page()
-    rows: list[Row] = []
-    print(f"{'page':22} {'comments':>8} {'adapter ms':>11} {'bs4+lxml ms':>12} {'ratio':>7}")
-    for name, (html, url) in cases.items():
-        mine, theirs = ours(html, url), bs4(html, url)
-        if mine[0] != theirs[0]:
-            raise SystemExit(f"{name}: the post differs: {mine[0]} != {theirs[0]}")
-        if mine[1] != theirs[1]:
-            diff = next((i for i, (a, b) in enumerate(zip(mine[1], theirs[1], strict=False))
-                         if a != b), min(len(mine[1]), len(theirs[1])))
-            raise SystemExit(f"{name}: comment {diff} differs: "
-                             f"{mine[1][diff:diff + 1]} != {theirs[1][diff:diff + 1]}")
-        a = b = float("inf")
-        for _ in range(rounds):  # interleaved, best of each
-            a = min(a, best(ours, html, url, 1))
-            b = min(b, best(bs4, html, url, 1))
-        ratio = b / a
-        count = len(mine[1])
-        print(f"{name:22} {count:>8} {a * 1000:>11.2f} {b * 1000:>12.2f} {ratio:>6.1f}x")
-        rows.append(Row("parse_blogger", name, "speed-up over BS4+lxml", f"{ratio:.1f}x",
-                        f">= {TARGET:.0f}x", verdict(ratio >= TARGET),
-                        f"{count} comments; adapter {a * 1000:.2f} ms, bs4 {b * 1000:.2f} ms"))
-    return finish(rows, args.json)
+    cases = [(name, (path.read_text(encoding="utf-8"), url)) for name, (path, url) in PAGES.items()]
+    cases.append(("synthetic (2,000+)", big_page()))
+    return race_main(argv, __doc__ or "", (3, 10), lambda rounds: race_speedups(
+        "parse_blogger", cases, ours, bs4, rounds, count=lambda found: len(found[1]),
+        differences=differences))
 
 
 if __name__ == "__main__":

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from common import FIXTURES, Row, arg_parser, finish, timed, verdict
-from parse_bench import BS4_TARGET, _bs_render
+from common import FIXTURES, file_cases, race_main, race_parsers
+from parse_bench import _bs_render
 
 from archiver.adapters import disqus
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
@@ -141,39 +140,11 @@ def theirs(text: str, kind: str) -> list[object]:
         *_next(data, thread["id"], thread["forum"], data.get("order") or "popular")]
 
 
-def once(func: Callable[[str, str], object], text: str, kind: str) -> float:
-    return timed(lambda: func(text, kind))[0]
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = arg_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     if BeautifulSoup is None:
         raise SystemExit("beautifulsoup4/lxml not installed (pip install '.[test]')")
-    rounds = 3 if args.quick else 25
-    rows: list[Row] = []
-    total_ours = total_theirs = 0.0
-    for case, file, kind in ANSWERS:
-        text = (CASES / file).read_text(encoding="utf-8")
-        a, b = ours(text, kind), theirs(text, kind)
-        if a != b:
-            diffs = [f"{x!r:.300} != {y!r:.300}" for x, y in zip(a, b, strict=False) if x != y]
-            raise SystemExit(f"{case}: the BS4 extraction differs: {diffs[:2]} ({len(a)}/{len(b)})")
-        t_ours = t_theirs = float("inf")
-        for _ in range(rounds):  # interleaved, best of rounds
-            t_ours = min(t_ours, once(ours, text, kind))
-            t_theirs = min(t_theirs, once(theirs, text, kind))
-        total_ours, total_theirs = total_ours + t_ours, total_theirs + t_theirs
-        ratio = t_theirs / t_ours
-        rows.append(Row("parse_disqus", f"{case}, {len(text) // 1024} KB",
-                        "adapter ms / BS4 ms / ratio",
-                        f"{t_ours * 1000:.2f} / {t_theirs * 1000:.2f} / {ratio:.1f}x",
-                        f">= {BS4_TARGET:.0f}x", verdict(ratio >= BS4_TARGET),
-                        f"{len(a)} items checked equal; best of {rounds}"))
-    ratio = total_theirs / total_ours
-    rows.append(Row("parse_disqus", f"all {len(ANSWERS)} answers", "adapter ms / BS4 ms / ratio",
-                    f"{total_ours * 1000:.1f} / {total_theirs * 1000:.1f} / {ratio:.1f}x",
-                    f">= {BS4_TARGET:.0f}x", verdict(ratio >= BS4_TARGET)))
-    return finish(rows, args.json)
+    return race_main(argv, __doc__, (3, 25), lambda rounds: race_parsers(
+        "parse_disqus", file_cases(CASES, ANSWERS), ours, theirs, rounds, total="answers"))
 
 
 if __name__ == "__main__":

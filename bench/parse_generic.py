@@ -20,12 +20,11 @@ import html as html_lib
 import json
 import re
 import sys
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from common import FIXTURES, Row, arg_parser, finish, timed, verdict
-from parse_bench import BS4_TARGET, _bs_render
+from common import FIXTURES, file_cases, race_main, race_parsers
+from parse_bench import _bs_render
 
 from archiver.adapters import generic, pagemeta
 from archiver.adapters.base import PageFacts, ParsedComment, ParsedThread
@@ -271,39 +270,11 @@ def theirs(text: str, url: str) -> list[object]:
     return comparable([thread, *comments, PageFacts(number=1)])
 
 
-def once(func: Callable[[str, str], object], text: str, url: str) -> float:
-    return timed(lambda: func(text, url))[0]
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = arg_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     if BeautifulSoup is None:
         raise SystemExit("beautifulsoup4/lxml not installed (pip install '.[test]')")
-    rounds = 3 if args.quick else 25
-    rows: list[Row] = []
-    total_ours = total_theirs = 0.0
-    for case, file, url in PAGES:
-        text = (CASES / file).read_text(encoding="utf-8")
-        a, b = ours(text, url), theirs(text, url)
-        if a != b:
-            diffs = [f"{x!r:.400} != {y!r:.400}" for x, y in zip(a, b, strict=False) if x != y]
-            raise SystemExit(f"{case}: the BS4 extraction differs: {diffs[:2]} ({len(a)}/{len(b)})")
-        t_ours = t_theirs = float("inf")
-        for _ in range(rounds):  # interleaved, best of rounds
-            t_ours = min(t_ours, once(ours, text, url))
-            t_theirs = min(t_theirs, once(theirs, text, url))
-        total_ours, total_theirs = total_ours + t_ours, total_theirs + t_theirs
-        ratio = t_theirs / t_ours
-        rows.append(Row("parse_generic", f"{case}, {len(text) // 1024} KB",
-                        "adapter ms / BS4 ms / ratio",
-                        f"{t_ours * 1000:.2f} / {t_theirs * 1000:.2f} / {ratio:.1f}x",
-                        f">= {BS4_TARGET:.0f}x", verdict(ratio >= BS4_TARGET),
-                        f"{len(a)} items checked equal; best of {rounds}"))
-    ratio = total_theirs / total_ours
-    rows.append(Row("parse_generic", f"all {len(PAGES)} pages", "adapter ms / BS4 ms / ratio",
-                    f"{total_ours * 1000:.1f} / {total_theirs * 1000:.1f} / {ratio:.1f}x",
-                    f">= {BS4_TARGET:.0f}x", verdict(ratio >= BS4_TARGET)))
-    return finish(rows, args.json)
+    return race_main(argv, __doc__, (3, 25), lambda rounds: race_parsers(
+        "parse_generic", file_cases(CASES, PAGES), ours, theirs, rounds, total="pages"))
 
 
 if __name__ == "__main__":

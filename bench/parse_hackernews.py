@@ -12,11 +12,9 @@ first; then each runs several rounds, interleaved, and the best round counts.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from common import FIXTURES, Row, arg_parser, finish, verdict
+from common import FIXTURES, race_main, race_speedups
 
 from archiver.adapters import hackernews
 from archiver.adapters.depth import parse_html
@@ -32,7 +30,6 @@ PAGES = {
     "2015 (69)": (HN / "item-9681697-2015" / "item_9681697.html", "https://news.ycombinator.com/item?id=9681697"),
     "2020 (19)": (HN / "item-1-2020-with-algolia" / "item_1.html", "https://news.ycombinator.com/item?id=1"),
 }
-TARGET = 5.0
 Fields = tuple[str, str | None, int, str, str | None, str, str]
 
 
@@ -135,41 +132,14 @@ def big_page(count: int = 2000) -> tuple[str, str]:
     return head + '<table border="0" class="comment-tree">' + "".join(copies) + tail, url
 
 
-def best(func: Callable[[str, str], object], html: str, url: str, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        func(html, url)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def main() -> int:
-    parser = arg_parser(__doc__ or "")
-    args = parser.parse_args()
-    rounds = 3 if args.quick else 10
+def main(argv: list[str] | None = None) -> int:
     if BeautifulSoup is None:
         print("BeautifulSoup (bs4) and lxml are needed: pip install -e .[test]")
         return 2
-    cases = {name: (path.read_text(encoding="utf-8"), url) for name, (path, url) in PAGES.items()}
-    cases["synthetic (2,000+)"] = big_page()
-    rows: list[Row] = []
-    print(f"{'page':22} {'comments':>8} {'adapter ms':>11} {'bs4+lxml ms':>12} {'ratio':>7}")
-    for name, (html, url) in cases.items():
-        mine, theirs = ours(html, url), bs4(html, url)
-        if mine != theirs:
-            diff = next(i for i, (a, b) in enumerate(zip(mine, theirs, strict=False)) if a != b)
-            raise SystemExit(f"{name}: comment {diff} differs: {mine[diff]} != {theirs[diff]}")
-        a = b = float("inf")
-        for _ in range(rounds):  # interleaved, best of each
-            a = min(a, best(ours, html, url, 1))
-            b = min(b, best(bs4, html, url, 1))
-        ratio = b / a
-        print(f"{name:22} {len(mine):>8} {a * 1000:>11.2f} {b * 1000:>12.2f} {ratio:>6.1f}x")
-        rows.append(Row("parse_hackernews", name, "speed-up over BS4+lxml", f"{ratio:.1f}x",
-                        f">= {TARGET:.0f}x", verdict(ratio >= TARGET),
-                        f"{len(mine)} comments; adapter {a * 1000:.2f} ms, bs4 {b * 1000:.2f} ms"))
-    return finish(rows, args.json)
+    cases = [(name, (path.read_text(encoding="utf-8"), url)) for name, (path, url) in PAGES.items()]
+    cases.append(("synthetic (2,000+)", big_page()))
+    return race_main(argv, __doc__ or "", (3, 10), lambda rounds: race_speedups(
+        "parse_hackernews", cases, ours, bs4, rounds, count=len))
 
 
 if __name__ == "__main__":

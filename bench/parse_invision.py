@@ -1,7 +1,11 @@
 """Parse benchmark (issue 14, item 5): the Invision Community adapter against BeautifulSoup+lxml.
 
-The same fields are extracted both ways (bench/forum_race.py) from the synthetic IPS 4 pages
-and from a synthetic page of 300 posts, checked equal first, then timed interleaved.
+On the two synthetic IPS 4 pages and a page of 300 posts built from page 2, both read per post
+its comment id, author and profile link (the author pane), date as shown and its datetime, the
+findComment permalink and the body text, and per page its number and last page (ipsPagination),
+the title, the page URLs (data-page links), whether replying is refused and the topic's own post
+(page 1's first). Compared field by field and timed by bench/forum_race.py (best and median of
+interleaved rounds).
 
     python bench/parse_invision.py [--quick] [--json out.json]
 """
@@ -12,7 +16,7 @@ import re
 import sys
 
 from common import FIXTURES, Row, arg_parser, finish
-from forum_race import bench, bs_text
+from forum_race import bench, bs_text, repeated
 from parse_bench import _bs_render
 
 from archiver.adapters import invision
@@ -83,12 +87,7 @@ def big(posts: int) -> str:
     html = (CASE / "page2.html").read_text(encoding="utf-8")
     start, end = html.index("\n<article"), html.rindex("</article>") + len("</article>")
     items = re.split(r"(?=\n<article)", html[start:end])[1:]
-    out = []
-    for n in range(posts):
-        item = items[n % len(items)]
-        old = re.search(r'id="elComment_(\d+)"', item)[1]  # type: ignore[index]
-        out.append(item.replace(old, str(800000 + n)))
-    return html[:start] + "".join(out) + html[end:]
+    return html[:start] + repeated(items, posts, r'id="elComment_(\d+)"', 800000) + html[end:]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from common import FIXTURES, Row, arg_parser, finish
-from forum_bench import Post, Topic, race
+from forum_bench import Post, Topic, race, topic
 from parse_bench import _bs_render
 
 from archiver.adapters import phpbb
@@ -33,10 +33,7 @@ _PER_PAGE = re.compile(r"""per_page\s*=\s*['"](\d+)['"]""")
 # --- the adapter's answer, as a Topic ------------------------------------------------------------
 
 def adapter(html: str, url: str) -> Topic:
-    page = phpbb.parse_page(html, url)
-    return Topic(page.thread.title, page.comments_closed, page.page_urls, [
-        Post(p.source_id, p.author_name, p.author_url, p.published_text, p.published_at,
-             p.number, p.body_text) for p in page.posts])
+    return topic(phpbb.parse_page(html, url))
 
 
 # --- the same with BeautifulSoup on lxml ------------------------------------------------------

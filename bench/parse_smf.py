@@ -1,7 +1,11 @@
 """Parse benchmark (issue 14, item 5): the SMF adapter against BeautifulSoup+lxml.
 
-The same fields are extracted both ways (bench/forum_race.py) from the synthetic SMF 2.0 pages
-and from a synthetic page of 300 posts, checked equal first, then timed interleaved.
+On the two synthetic SMF 2.0 pages of the locked topic and a page of 300 posts built from page 2,
+both read per post its msg id, the "Reply #N" number, author and profile link (PHPSESSID
+dropped), date as shown and read, permalink and body text, and per page its number and last page
+(the .pagelinks), the title (last breadcrumb), the page URLs (topic=ID.OFFSET), the lock icon
+and the topic's own post (page 1's first, unnumbered). Compared field by field and timed by
+bench/forum_race.py (best and median of interleaved rounds).
 
     python bench/parse_smf.py [--quick] [--json out.json]
 """
@@ -12,7 +16,7 @@ import re
 import sys
 
 from common import FIXTURES, Row, arg_parser, finish
-from forum_race import bench, bs_text
+from forum_race import bench, bs_text, repeated
 from parse_bench import _bs_render
 
 from archiver.adapters import smf
@@ -105,14 +109,9 @@ def big(posts: int) -> str:
     start = html.index('\n\t\t\t\t<a id="msg')
     end = html.rindex('<hr class="post_separator" />') + len('<hr class="post_separator" />')
     items = re.split(r'(?=\n\t\t\t\t<a id="msg)', html[start:end])[1:]
-    out = []
-    for n in range(posts):
-        item = items[n % len(items)]
-        old = re.search(r'id="msg(\d+)"', item)[1]  # type: ignore[index]
-        item = item.replace(old, str(700000 + n))
-        item = re.sub(r"Reply #\d+", f"Reply #{n + 3}", item)
-        out.append(item)
-    return html[:start] + "".join(out) + html[end:]
+    return html[:start] + repeated(
+        items, posts, r'id="msg(\d+)"', 700000,
+        lambda item, n: re.sub(r"Reply #\d+", f"Reply #{n + 3}", item)) + html[end:]
 
 
 def main(argv: list[str] | None = None) -> int:

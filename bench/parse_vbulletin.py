@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from common import FIXTURES, Row, arg_parser, finish
-from forum_race import bench
+from forum_race import bench, repeated
 from parse_bench import _bs_render
 
 from archiver.adapters import vbulletin
@@ -202,14 +202,10 @@ def big_vb4(posts: int) -> str:
     block = html[start:end]
     items = block.split('\n<li class="postbitlegacy')
     items = [items[0]] + ['\n<li class="postbitlegacy' + i for i in items[1:]]
-    out = []
-    for n in range(posts):
-        item = items[n % len(items)]
-        old = re.search(r'id="post_(\d+)"', item)[1]  # type: ignore[index]
-        item = item.replace(old, str(900000 + n))
-        item = re.sub(r'class="postcounter">#\d+', f'class="postcounter">#{n + 1}', item)
-        out.append(item)
-    return html[:start] + "".join(out) + html[end:]
+    return html[:start] + repeated(
+        items, posts, r'id="post_(\d+)"', 900000,
+        lambda item, n: re.sub(r'class="postcounter">#\d+', f'class="postcounter">#{n + 1}',
+                               item)) + html[end:]
 
 
 def main(argv: list[str] | None = None) -> int:

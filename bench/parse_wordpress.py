@@ -13,11 +13,10 @@ adapter's output first, then both run interleaved, several rounds; best-of is re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from common import FIXTURES, Row, Timing, arg_parser, finish, timed, verdict
+from common import BS4_TARGET, FIXTURES, Row, arg_parser, finish, race_cases, verdict
 from parse_bench import _bs_render
 
 from archiver.adapters import wordpress
@@ -29,7 +28,6 @@ try:
 except ImportError:  # pragma: no cover - reported instead
     BeautifulSoup = None  # type: ignore[assignment,misc]
 
-BS4_TARGET = 5.0
 WP = FIXTURES / "wordpress"
 PAGES = [
     ("gormulus (wpcom, 45 + pings)", WP / "gormulus-wpcom-threaded" / "page.html",
@@ -279,7 +277,7 @@ def differences(ours: wordpress.Page, theirs: Bs4Page) -> list[str]:
                      for f in COMMENT_FIELDS if getattr(a, f) != getattr(b, f)]
     problems += [f"thread {f}: {getattr(ours.thread, f)!r} vs {getattr(theirs.thread, f)!r}"
                  for f in THREAD_FIELDS if getattr(ours.thread, f) != getattr(theirs.thread, f)]
-    problems += [f"{f}: {getattr(ours, f)!r} vs {getattr(theirs, f)!r}"
+    problems += [f"{f}: {getattr(ours, OURS.get(f, f))!r} vs {getattr(theirs, f)!r}"
                  for f in ("number", "closed", "links")
                  if getattr(ours, OURS.get(f, f)) != getattr(theirs, f)]
     return problems
@@ -290,33 +288,19 @@ def main(argv: list[str] | None = None) -> int:
     if BeautifulSoup is None:
         raise SystemExit("beautifulsoup4 and lxml are needed (pip install '.[test]')")
     rounds = 3 if args.quick else 15
+    cases = [(case, (path.read_text(encoding="utf-8"), url)) for case, path, url in PAGES]
     rows: list[Row] = []
     total = {"archiver adapter": 0.0, "BeautifulSoup+lxml": 0.0}
-    for case, path, url in PAGES:
-        html = path.read_text(encoding="utf-8")
-        ours = wordpress.parse_page(html, url)
-        problems = differences(ours, Bs4Page(html, url))
-        if problems:
-            raise SystemExit(f"{case}: BS4 extraction differs: " + "; ".join(problems[:5]))
-        contenders: dict[str, Callable[[], object]] = {
-            "archiver adapter": lambda h=html, u=url: wordpress.parse_page(h, u),
-            "BeautifulSoup+lxml": lambda h=html, u=url: Bs4Page(h, u),
-        }
-        timings = {name: Timing() for name in contenders}
-        names = list(contenders)
-        for index in range(rounds):
-            for name in names[index % 2:] + names[: index % 2]:  # alternate who goes first
-                elapsed, _ = timed(contenders[name])
-                timings[name].runs.append(elapsed)
-        best = {name: min(t.runs) for name, t in timings.items()}
-        for name in names:
-            total[name] += best[name]
-            rows.append(Row("parse_wordpress", case, f"{name}: ms/page",
-                            f"{best[name] * 1000:.1f}", note=f"best of {rounds}"))
-        ratio = best["BeautifulSoup+lxml"] / best["archiver adapter"]
-        rows.append(Row("parse_wordpress", case, "adapter speed / BS4 speed", f"{ratio:.1f}x",
-                        f">= {BS4_TARGET:.0f}x", verdict(ratio >= BS4_TARGET),
-                        f"{len(ours.comments)} comments; BS4 output checked equal"))
+    for race in race_cases(cases, wordpress.parse_page, Bs4Page, rounds, differences):
+        best = {"archiver adapter": race.best_ours, "BeautifulSoup+lxml": race.best_theirs}
+        for name, seconds in best.items():
+            total[name] += seconds
+            rows.append(Row("parse_wordpress", race.case, f"{name}: ms/page",
+                            f"{seconds * 1000:.1f}", note=f"best of {rounds}"))
+        rows.append(Row("parse_wordpress", race.case, "adapter speed / BS4 speed",
+                        f"{race.ratio:.1f}x", f">= {BS4_TARGET:.0f}x",
+                        verdict(race.ratio >= BS4_TARGET),
+                        f"{len(race.found.comments)} comments; BS4 output checked equal"))
     ratio = total["BeautifulSoup+lxml"] / total["archiver adapter"]
     rows.append(Row("parse_wordpress", "all four pages", "adapter speed / BS4 speed",
                     f"{ratio:.1f}x", f">= {BS4_TARGET:.0f}x", verdict(ratio >= BS4_TARGET),

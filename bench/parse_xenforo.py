@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 from common import FIXTURES, Row, arg_parser, finish
-from forum_bench import Post, Topic, race
+from forum_bench import Post, Topic, race, topic
 from parse_bench import _bs_render
 
 from archiver.adapters import xenforo
@@ -29,10 +29,7 @@ _HASH = re.compile(r"^#\s*(\d{1,9})$")
 
 
 def adapter(html: str, url: str) -> Topic:
-    page = xenforo.parse_page(html, url)
-    return Topic(page.thread.title, page.comments_closed, page.page_urls, [
-        Post(p.source_id, p.author_name, p.author_url, p.published_text, p.published_at,
-             p.number, p.body_text) for p in page.posts])
+    return topic(xenforo.parse_page(html, url))
 
 
 def _text(node: Tag | None) -> str:
