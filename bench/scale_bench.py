@@ -13,7 +13,8 @@ requests to one host overlap or come closer than the delay):
 - batch: `archive -i` of 100 threads on 100 hosts against 100 separate `archiver archive` runs
   (one after the other, as a shell loop would): wall and CPU.
 
-    python bench/scale_bench.py [--quick] [--json out.json]
+    python bench/scale_bench.py [--quick] [--parts breadth,batch,workers] [--workers 1,2,4,0]
+        [--delay 0.5] [--concurrency 4] [--hosts 40] [--threads 2] [--json out.json]
 """
 
 from __future__ import annotations
@@ -229,6 +230,10 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2,4,0", help="worker processes per run (0:"
                         " one archive -i)")
     parser.add_argument("--keep", type=Path, help="keep the logs and files in this folder")
+    parser.add_argument("--delay", type=float, default=0.5, help="per-host delay, seconds, for"
+                        " the workers part (the issue's own web: 1)")
+    parser.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
+    parser.add_argument("--threads", type=int, default=2, help="threads per host (workers part)")
     args = parser.parse_args()
     rows: list[Row] = []
     parts = args.parts.split(",")
@@ -244,7 +249,8 @@ def main() -> int:
         if "workers" in parts:
             pg = PostgresServer().start()
             try:
-                workers_part(pg, tmp, 10 if args.quick else args.hosts, 2, 5, 0.5, 4, rows,
+                workers_part(pg, tmp, 10 if args.quick else args.hosts, args.threads, 5, args.delay,
+                             args.concurrency, rows,
                              tuple(int(n) for n in args.workers.split(",")))
             finally:
                 pg.stop()

@@ -93,9 +93,10 @@ class LoopbackWeb:
                 self.end_headers()
                 self.wfile.write(body)
                 self.wfile.flush()
+                ended = time.monotonic()  # before the lock: other threads' turns are not ours
                 with web._lock:
                     web.hits.append(Hit(host, self.path, self.headers.get("User-Agent", ""),
-                                        began, time.monotonic()))
+                                        began, ended))
 
         self.servers: list[ThreadingHTTPServer] = []
         for i in range(first, first + n_hosts):

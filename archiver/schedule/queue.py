@@ -134,8 +134,11 @@ def make_app(settings: Settings, *, sync: bool = False,
             log.warning("job %s (%s) lost its worker: queued again", job.id, job.task_name)
             await app.job_manager.retry_job(job)
         plan = await asyncio.to_thread(_plan, context)
+        running = await asyncio.to_thread(_running_locks, context, [p[2] for p in plan])
         queued = 0
         for task, kwargs, lock in plan:
+            if lock in running:  # being done now: when it ends, it is planned again if still due
+                continue
             target = archive_thread if task == "archive" else discover_site
             try:
                 await target.configure(queueing_lock=lock, lock=lock).defer_async(**kwargs)
@@ -163,6 +166,18 @@ def _still_due(context: WorkerContext, item: WorkItem) -> bool:
             entry = session.get(DiscoveredUrl, item.discovered_id)
             return entry is not None and entry.state == "queued"
     return True  # `archive --queue`: always done
+
+
+def _running_locks(context: WorkerContext, locks: list[str]) -> set[str]:
+    """Which of these locks a running job holds (a discovery or an archive still in hand: a
+    job queued for it now would only wait for it, then find nothing due)."""
+    if not locks:
+        return set()
+    with context.store.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT DISTINCT lock FROM procrastinate_jobs WHERE status = 'doing'"
+            " AND lock = ANY(:locks)"), {"locks": locks}).all()
+    return {str(row[0]) for row in rows}
 
 
 def _plan(context: WorkerContext) -> list[tuple[str, dict[str, Any], str]]:
