@@ -20,6 +20,9 @@ from archiver.search.query import Node, Or, Query, Term
 
 # the weights (fields) a term is matched in: a phrase must lie within one of them
 WEIGHTS = {"text": "BD", "author": "A"}
+# a comment has no title (B): its text is its body alone, one phrase to look for, not two (half
+# the work for a phrase in the index)
+COMMENT_WEIGHTS = {"text": "D", "author": "A"}
 HEADLINE = (f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_WORDS},"
             f" MinWords={SNIPPET_WORDS // 2}, ShortWord=0, MaxFragments=1,"
             " FragmentDelimiter=\" … \"")
@@ -36,18 +39,19 @@ def _phrase(term: Term, weights: str) -> str:
                         for i, t in enumerate(term.tokens))
 
 
-def tsquery(node: Node, *, weighted: bool = True) -> str:
+def tsquery(node: Node, *, weighted: bool = True, fields: dict[str, str] = WEIGHTS) -> str:
     """The tsquery text for node (to_tsquery syntax). A phrase of several words is matched in one
     field at a time (FTS5 does not match a phrase across columns either)."""
     if isinstance(node, Term):
-        weights = WEIGHTS[node.field] if weighted else ""
+        weights = fields[node.field] if weighted else ""
         if len(node.tokens) == 1 or len(weights) <= 1:
             return "(" + _phrase(node, weights) + ")"
         return "(" + " | ".join(f"({_phrase(node, w)})" for w in weights) + ")"
     if isinstance(node, Or):
-        return "(" + " | ".join(tsquery(item, weighted=weighted) for item in node.items) + ")"
-    parts = [tsquery(item, weighted=weighted) for item in node.items]
-    parts += [f"!{tsquery(item, weighted=weighted)}" for item in node.negated]
+        return "(" + " | ".join(tsquery(item, weighted=weighted, fields=fields)
+                                for item in node.items) + ")"
+    parts = [tsquery(item, weighted=weighted, fields=fields) for item in node.items]
+    parts += [f"!{tsquery(item, weighted=weighted, fields=fields)}" for item in node.negated]
     return "(" + " & ".join(parts) + ")"
 
 
@@ -105,12 +109,14 @@ def dialect(query: Query, *, rum: bool = False) -> Dialect:
             post_score="0.0", post_snippets=plain_snippets("thread"),
         )
     match = "to_tsquery('simple'::regconfig, :match) AS q"
-    params = {"match": tsquery(query.expr)}
+    comment_match = "to_tsquery('simple'::regconfig, :comment_match) AS q"
+    params = {"match": tsquery(query.expr),
+              "comment_match": tsquery(query.expr, fields=COMMENT_WEIGHTS)}
     if query.terms("text"):
         params.update(headline_query=headline_query(query), headline_options=HEADLINE)
     return Dialect(
         name="postgresql",
-        comment_from=f"comment c CROSS JOIN {match}",
+        comment_from=f"comment c CROSS JOIN {comment_match}",
         comment_where="c.search_vector @@ q",
         comment_score=("rum_ts_score(c.search_vector, q)" if rum
                        else "ts_rank(c.search_vector, q, 1)"),
