@@ -16,7 +16,7 @@ Build: SQLite: the comments are loaded with the FTS5 triggers off, then the inde
 FTS5's 'rebuild' and 'optimize' (what `archiver search --reindex` runs); PostgreSQL: loaded with
 COPY (the date index ix_comment_search_date kept up by it, its cost in the load time), then the
 migration's work timed: the generated tsvector column added, the GIN index made; where the server
-has the rum extension, the RUM indexes of migration 0008 (timed apart), and best first is timed
+has the rum extension, the RUM indexes of migration 0009 (timed apart), and best first is timed
 twice: in the RUM index's order (what search does) and with ts_rank over every match (as without
 the extension).
 
@@ -338,7 +338,7 @@ def load_postgres(url: str, work: Path) -> dict[str, float]:
         build_s = time.perf_counter() - started
         rum_s = rum_mb = None
         if con.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").fetchone():
-            # migration 0008's work: the RUM indexes best-first searches read in rank order
+            # migration 0009's work: the RUM indexes best-first searches read in rank order
             con.execute("CREATE EXTENSION IF NOT EXISTS rum")
             started = time.perf_counter()
             for table in ("comment", "thread"):
@@ -431,7 +431,7 @@ def result_rows(backend: str, n: int, built: dict[str, float],
     if "rum_s" in built:
         rows += [
             Row("search", case, "RUM index build: s", f"{built['rum_s']:.1f}",
-                note="migration 0008's work (best first in rank order)"),
+                note="migration 0009's work (best first in rank order)"),
             Row("search", case, "RUM index size", f"{built['rum_mb']:.0f} MB"),
         ]
     for order in times:
