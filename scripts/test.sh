@@ -8,14 +8,22 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v wget >/dev/null 2>&1 || need+=(wget)
-if [ "${#need[@]}" -gt 0 ]; then
+updated=""
+install() {
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Debian packages: ${need[*]}"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    echo "Installing Debian packages: $*"
+    [ -n "$updated" ] || { apt-get update -qq >/dev/null; updated=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
   else
-    echo "warning: missing ${need[*]} (install them to run every test)" >&2
+    echo "warning: missing $* (install them to run every test)" >&2
   fi
+}
+if [ "${#need[@]}" -gt 0 ]; then install "${need[@]}"; fi
+# the RUM extension of the server the tests start (tests/pgserver.py: the newest major): search's
+# best-first path on PostgreSQL (migration 0009_search_rum); its tests also cover the path without
+pg_major=$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort | tail -n 1 | cut -d/ -f5)
+if [ -n "$pg_major" ] && [ ! -e "/usr/share/postgresql/$pg_major/extension/rum.control" ]; then
+  install "postgresql-$pg_major-rum"
 fi
 # pywb (the replay tool people use) in its own environment: the replay tests run it over our
 # exports; its dependencies (gevent, pinned libraries) stay out of archiver's

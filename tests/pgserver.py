@@ -61,6 +61,19 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
+    def create_plain_database(self, name: str, role: str = "archiver_plain") -> str:
+        """A database owned by a role that is not a superuser (it may not create untrusted
+        extensions such as rum), and its URL as that role."""
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            known = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+            if known.fetchone() is None:
+                conn.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER')
+            conn.execute(f'CREATE DATABASE "{name}" OWNER "{role}"')
+        return f"postgresql+psycopg://{role}@127.0.0.1:{self.port}/{name}"
+
     def stop(self) -> None:
         subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data),
                         "-m", "fast", "-w", "stop"], capture_output=True, cwd=self.base)

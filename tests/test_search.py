@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from archiver.devserver import FixtureServer, serve_fixture
 from archiver.errors import UsageError
-from archiver.search import Hit, parse, reindex, search
+from archiver.search import Hit, parse, postgres, reindex, search
 from archiver.search.query import And, Or, Term
 from archiver.store.db import Store
 from archiver.store.models import Comment, Site, Thread
@@ -74,10 +74,25 @@ def test_bad_queries_are_one_usage_line(query: str, message: str) -> None:
 
 # --- one corpus, both databases -----------------------------------------------------------------
 
+# PostgreSQL twice: "postgresql" as a superuser, who gets the rum extension (RUM indexes, best
+# first in their order); "postgresql-gin" as a user who may not create it (GIN + ts_rank)
+BACKENDS = ["sqlite", "postgresql", "postgresql-gin"]
+
+
 def new_database(request: pytest.FixtureRequest, folder: Path, backend: str = "") -> str:
-    if (backend or request.param) == "sqlite":
+    backend = backend or request.param
+    if backend == "sqlite":
         return f"sqlite:///{folder / f'search_{next(_names)}.db'}"
-    return request.getfixturevalue("postgres").create_database(f"search_{next(_names)}")
+    server = request.getfixturevalue("postgres")
+    if backend == "postgresql-gin":
+        return server.create_plain_database(f"search_{next(_names)}")
+    return server.create_database(f"search_{next(_names)}")
+
+
+def check_path(session: Session, backend: str) -> None:
+    """The PostgreSQL path under test is the one meant (RUM or not)."""
+    if backend.startswith("postgresql"):
+        assert postgres.has_rum(session) == (backend == "postgresql")
 
 
 CORPUS = {  # label: (thread label, author, published, body)
@@ -135,18 +150,20 @@ def stored_corpus(database: str) -> Iterator[Session]:
         store.close()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def corpus(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     """The corpus, once per database for the tests that only read it."""
     with stored_corpus(new_database(request, tmp_path_factory.mktemp("search"))) as session:
+        check_path(session, request.param)
         yield session
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def own_corpus(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
     """The corpus in a database of the test's own (it changes it)."""
     with stored_corpus(new_database(request, tmp_path)) as session:
+        check_path(session, request.param)
         yield session
 
 
@@ -381,7 +398,7 @@ def test_a_store_written_before_search_is_indexed_on_upgrade(tmp_path: Path) -> 
         store.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_page_left_out_by_the_filters_is_found_further_down(
         backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """SQLite ranks the best few hundred matches in the index alone before reading their rows:
@@ -418,3 +435,98 @@ def test_a_page_left_out_by_the_filters_is_found_further_down(
             assert len(search(session, "zebra", limit=5, offset=150)) == 3
     finally:
         store.close()
+
+
+# --- PostgreSQL's two best-first paths: RUM's index order, GIN + ts_rank ------------------------
+
+@contextmanager
+def small_store(database: str, comments: list[tuple[str, str, str]],
+                post: str = "Nothing here.") -> Iterator[Session]:
+    """One site, one thread (its body: post), its comments as (source id, published, body)."""
+    store = Store(database)
+    now = day("2024-07-01T00:00")
+    try:
+        with store.session() as session:
+            site = Site(base_url="http://q.example/", origin="http://q.example", name="Q",
+                        created_at=now)
+            session.add(site)
+            session.flush()
+            thread = Thread(site_id=site.id or 0, url="http://q.example/t", title="Quay notes",
+                            body_text=post, published_at=day("2024-01-01T00:00"),
+                            first_seen_at=now)
+            session.add(thread)
+            session.flush()
+            for position, (source_id, published, body) in enumerate(comments):
+                session.add(Comment(thread_id=thread.id or 0, source_id=source_id,
+                                    position=position, author_name="A", body_text=body,
+                                    published_at=day(published), first_seen_at=now,
+                                    changed_at=now))
+            session.commit()
+            yield session
+    finally:
+        store.close()
+
+
+def test_rum_and_ts_rank_agree_where_ranks_are_clear(
+        request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Where a few comments clearly match best (the words several times in a short text, side
+    by side) and many weakly (once each, far apart in a long text), the RUM path's top hits are
+    those of ts_rank's."""
+    filler = " ".join(f"word{i}" for i in range(80))
+    clear = [(f"clear{i}", f"2024-02-0{i + 1}T00:00",
+              "Lantern harbour, lantern harbour; the lantern harbour again.") for i in range(4)]
+    weak = [(f"weak{i}", f"2024-03-{i + 1:02d}T00:00", f"Harbour {filler} lantern {filler}")
+            for i in range(30)]
+    tops: dict[str, dict[str, list[str]]] = {}
+    for backend in ("postgresql", "postgresql-gin"):
+        # the weak ones first: stored before, they come first in the index among equals
+        with small_store(new_database(request, tmp_path, backend), weak + clear) as session:
+            check_path(session, backend)
+            tops[backend] = {}
+            for query in ("lantern", "harbour lantern", "lantern OR harbour", "lant*"):
+                hits = search(session, query, limit=4)
+                assert hits[0].score > search(session, query, limit=40)[-1].score > 0
+                tops[backend][query] = sorted(labels(hits))
+    expected = [f"clear{i}" for i in range(4)]
+    assert tops["postgresql"] == tops["postgresql-gin"]
+    assert all(top == expected for top in tops["postgresql"].values())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_best_first_pages_follow_on(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Page after page of an equally-ranked crowd (RUM gives every comment saying a word once
+    the same score) shows each hit once: page n+1 starts where page n ended."""
+    comments = [(f"c{i:02d}", f"2024-0{1 + i % 9}-{1 + i // 9:02d}T00:00",
+                 f"The kite number {i} flew.") for i in range(27)]
+    with small_store(new_database(request, tmp_path, backend), comments,
+                     post="A kite and a kite.") as session:
+        check_path(session, backend)
+        whole = labels(search(session, "kite", limit=100))
+        assert len(whole) == 28 and len(set(whole)) == 28
+        pages = [labels(search(session, "kite", limit=4, offset=start))
+                 for start in range(0, 28, 4)]
+        assert [label for page in pages for label in page] == whole
+
+
+def test_reindex_makes_the_rum_indexes_once_the_extension_is_there(
+        request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A store made without the extension (its user may not create it) searches with ts_rank;
+    once an administrator creates it, `--reindex` makes the RUM indexes and search uses them."""
+    url = new_database(request, tmp_path, "postgresql-gin")
+    comments = [("a", "2024-02-01T00:00", "Buoy buoy buoy."),
+                ("b", "2024-02-02T00:00", "A buoy, once, in a longer sentence than the other.")]
+    with small_store(url, comments) as session:
+        check_path(session, "postgresql-gin")
+        before = labels(search(session, "buoy"))
+        server = request.getfixturevalue("postgres")
+        import psycopg
+
+        database = url.rsplit("/", 1)[1]
+        with psycopg.connect(f"host=127.0.0.1 port={server.port} user=postgres"
+                             f" dbname={database}", autocommit=True) as admin:
+            admin.execute("CREATE EXTENSION rum")
+        assert not postgres.has_rum(session)  # remembered for the store until reindexed
+        assert reindex(session) == 3
+        check_path(session, "postgresql")
+        assert labels(search(session, "buoy")) == before == ["a", "b"]

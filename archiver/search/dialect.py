@@ -27,6 +27,11 @@ class Dialect:
     # the best :cap matches ranked in the index alone (rid, score), when the database can
     comment_ranked: str = ""
     post_ranked: str = ""
+    # an ascending key an index returns the matches in, best first (PostgreSQL's RUM <=>), when
+    # the database has one: the best-first page is then read in that order (ties in the index's
+    # order), each side's page merged by score
+    comment_order: str = ""
+    post_order: str = ""
 
 
 def plain_snippet(column: str) -> str:

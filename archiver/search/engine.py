@@ -17,12 +17,12 @@ from archiver.search.dialect import PLAIN_CHARS, Dialect
 from archiver.search.query import Query
 
 
-def _dialect(session: Session, query: Query) -> Dialect:
+def _dialect(session: Session, query: Query, order: Order) -> Dialect:
     name = session.get_bind().dialect.name
     if name == "sqlite":
         return sqlite.dialect(query)
     if name == "postgresql":
-        return postgres.dialect(query)
+        return postgres.dialect(query, rum=order == "best" and postgres.has_rum(session))
     raise UsageError(f"search needs SQLite or PostgreSQL, not {name}")
 
 
@@ -58,7 +58,7 @@ def run(
     session: Session, query: Query, *, since: datetime | None, until: datetime | None,
     order: Order, limit: int, offset: int, include_removed: bool,
 ) -> list[Hit]:
-    d = _dialect(session, query)
+    d = _dialect(session, query, order)
     if d.name == "sqlite":  # a query over many matches reads rows all over the file: map it
         session.execute(text(f"PRAGMA mmap_size = {sqlite.MMAP_BYTES}"))
     sites = _site_ids(session, query)
@@ -84,8 +84,11 @@ def run(
                 else "at DESC, kind, id DESC")
     page = offset + limit
     ranked = order == "best" and bool(d.comment_ranked)
-    rows = _select(session, d, params, filters_c, filters_p, ordering,
-                   cap=max(4 * page, page + 200) if ranked else None)
+    if order == "best" and d.comment_order:
+        rows = _select_in_index_order(session, d, params, filters_c, filters_p)
+    else:
+        rows = _select(session, d, params, filters_c, filters_p, ordering,
+                       cap=max(4 * page, page + 200) if ranked else None)
     if ranked and len(rows) < limit:  # the filters may have left out most of the top: all of it
         rows = _select(session, d, params, filters_c, filters_p, ordering, cap=None)
     comment_ids = [int(r[1]) for r in rows if r[0] == 1]
@@ -197,6 +200,40 @@ def _select(
         if key in params:
             statement = statement.bindparams(bindparam(key, type_=UTCDateTime()))
     return list(session.execute(statement, params).all())
+
+
+def _select_in_index_order(
+    session: Session, d: Dialect, params: dict[str, Any], filters_c: list[str],
+    filters_p: list[str],
+) -> list[Any]:
+    """The best-first page where an index returns the matches in rank order (d.comment_order):
+    each side's first offset+limit matches in that order (the index stops there), merged by
+    score keeping each side's order (so page n+1 starts where page n ended, ties included)."""
+    page = params["limit"] + params["offset"]
+    sides = []
+    for kind, alias, source, score, filters, key in (
+            (1, "c", d.comment_from, d.comment_score, filters_c, d.comment_order),
+            (0, "t", d.post_from, d.post_score, filters_p, d.post_order)):
+        statement = text(
+            f"SELECT {kind} AS kind, {alias}.id AS id, {score} AS score,"
+            f" coalesce({alias}.published_at, {alias}.first_seen_at) AS at"
+            f" FROM {source} WHERE {_all(filters)} ORDER BY {key} LIMIT :page")
+        for name in ("since", "until"):
+            if name in params:
+                statement = statement.bindparams(bindparam(name, type_=UTCDateTime()))
+        sides.append(list(session.execute(statement, dict(params, page=page)).all()))
+    comments, posts = sides
+    merged: list[Any] = []
+    i = j = 0
+    while len(merged) < page and (i < len(comments) or j < len(posts)):
+        if j == len(posts) or (i < len(comments)
+                               and float(comments[i][2] or 0) > float(posts[j][2] or 0)):
+            merged.append(comments[i])
+            i += 1
+        else:  # a post before a comment of the same score
+            merged.append(posts[j])
+            j += 1
+    return merged[params["offset"]:]
 
 
 def _all(filters: list[str]) -> str:

@@ -1,5 +1,6 @@
-"""The search index's database objects, which the models do not describe (migration 0006_search
-makes them): Alembic's comparisons leave them alone through include_name below."""
+"""The search index's database objects, which the models do not describe (migrations
+0006_search and 0009_search_rum make them): Alembic's comparisons leave them alone through
+include_name below."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 SEARCH_TABLES = ("search_comment", "search_post")  # FTS5 tables on SQLite (and their shadows)
 SEARCH_COLUMN = "search_vector"  # the generated tsvector column on PostgreSQL
 SEARCH_INDEXES = ("ix_comment_search_vector", "ix_thread_search_vector",
-                  "ix_comment_search_date")
+                  "ix_comment_search_date",
+                  # RUM (migration 0009_search_rum), when the server has the extension
+                  "ix_comment_search_rum", "ix_thread_search_rum")
 
 
 def is_search_object(name: str | None, type_: str) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 # The newest revision in versions/. A new revision must update it (a test checks it is
 # Alembic's head): a store already here is opened without loading Alembic at all.
-HEAD = "0008_pictures_scanned"
+HEAD = "0009_search_rum"
 
 
 @dataclass(frozen=True)
