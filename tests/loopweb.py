@@ -91,9 +91,12 @@ class LoopbackWeb:
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                # the answer's end, as tests/faultserver.py stamps it: just before its last write
+                # begins (the client cannot have the whole answer before then, whatever the load;
+                # a stamp taken after the write may come late on a busy machine)
+                ended = time.monotonic()
                 self.wfile.write(body)
                 self.wfile.flush()
-                ended = time.monotonic()  # before the lock: other threads' turns are not ours
                 with web._lock:
                     web.hits.append(Hit(host, self.path, self.headers.get("User-Agent", ""),
                                         began, ended))
