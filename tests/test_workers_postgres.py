@@ -30,7 +30,9 @@ def _env(url: str, data_dir: Path, agent: str = "archiver-test/main") -> dict[st
                ARCHIVER_FETCH_RESPECT_ROBOTS="false", ARCHIVER_USER_AGENT=agent,
                ARCHIVER_SCHEDULER_WORKERS="2", ARCHIVER_SCHEDULER_WORKER_HEARTBEAT="0.5",
                ARCHIVER_SCHEDULER_WORKER_STALLED_AFTER="2", ARCHIVER_SCHEDULER_WORKER_TICK="1",
-               ARCHIVER_FETCH_MAX_ATTEMPTS="2", ARCHIVER_FETCH_BACKOFF_BASE="0")
+               ARCHIVER_FETCH_MAX_ATTEMPTS="2", ARCHIVER_FETCH_BACKOFF_BASE="0",
+               # a killed worker's request holds its host for connect + total timeouts (+1 s)
+               ARCHIVER_FETCH_CONNECT_TIMEOUT="2", ARCHIVER_FETCH_TOTAL_TIMEOUT="6")
     return env
 
 

@@ -276,7 +276,9 @@ def run_worker(settings: Settings, *, concurrency: int, heartbeat: float,
 
     store = Store(settings.db_url, connections=2 * concurrency + 4)
     ensure_queue_schema(store.engine)
-    turns = HostTurns(store.engine, sleep=settings.fetch.sleep)
+    fetch = settings.fetch
+    turns = HostTurns(store.engine, sleep=fetch.sleep,
+                      lease=fetch.connect_timeout + fetch.total_timeout + 1.0)
     settings.fetch.max_concurrency = max(settings.fetch.max_concurrency, concurrency)
     app = make_app(settings, tick_seconds=tick_seconds)
     with ExitStack() as stack:

@@ -256,9 +256,9 @@ class Heartbeat(SQLModel, table=True):
 
 
 class HostTurn(SQLModel, table=True):
-    """One host's turn across every worker on a PostgreSQL database (`archiver worker`): its row
-    is held (SELECT ... FOR UPDATE) for the length of each request, and next_allowed_at (the
-    database's clock) says when the next request may start (store/hosts.py)."""
+    """One host's turn across every worker on a PostgreSQL database (`archiver worker`):
+    next_allowed_at (the database's clock) says when the next request may start; a request in
+    flight has moved it past its longest possible end (a lease, store/hosts.py)."""
 
     __tablename__ = "host_turn"
 
