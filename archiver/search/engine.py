@@ -3,6 +3,8 @@ comments and the posts, then read the few chosen rows and their snippets."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -223,17 +225,10 @@ def _select_in_index_order(
                 statement = statement.bindparams(bindparam(name, type_=UTCDateTime()))
         sides.append(list(session.execute(statement, dict(params, page=page)).all()))
     comments, posts = sides
-    merged: list[Any] = []
-    i = j = 0
-    while len(merged) < page and (i < len(comments) or j < len(posts)):
-        if j == len(posts) or (i < len(comments)
-                               and float(comments[i][2] or 0) > float(posts[j][2] or 0)):
-            merged.append(comments[i])
-            i += 1
-        else:  # a post before a comment of the same score
-            merged.append(posts[j])
-            j += 1
-    return merged[params["offset"]:]
+    # both sides are best first; heapq.merge keeps each side's order and, on equal scores,
+    # takes the first iterable's first: a post before a comment of the same score
+    merged = heapq.merge(posts, comments, key=lambda row: -float(row[2] or 0))
+    return list(itertools.islice(merged, params["offset"], page))
 
 
 def _all(filters: list[str]) -> str:
