@@ -538,15 +538,6 @@ def _set_rows(session: Session, ids: Sequence[int], **values: object) -> None:
         )
 
 
-def current_comments(session: Session, thread_id: int) -> Sequence[Comment]:
-    """The thread's comments as they stand now (not removed), in thread order."""
-    return session.exec(
-        select(Comment)
-        .where(Comment.thread_id == thread_id, col(Comment.removed_at).is_(None))
-        .order_by(col(Comment.position), col(Comment.id))
-    ).all()
-
-
 def count_current_comments(session: Session, thread_id: int, *, pings: bool = False) -> int:
     """How many comments the thread has now (not removed; pings not counted), or with
     pings=True how many pingbacks and trackbacks, without loading them."""
