@@ -530,3 +530,26 @@ def test_reindex_makes_the_rum_indexes_once_the_extension_is_there(
         assert reindex(session) == 3
         check_path(session, "postgresql")
         assert labels(search(session, "buoy")) == before == ["a", "b"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_prefix_snippets_of_a_page_among_many_matches(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A prefix query's page of snippets (on SQLite read in one walk of the page's rowid range,
+    not one lookup a row): each hit's own words marked, whichever the prefix matched, and rows
+    of the range that match but are not on the page not shown."""
+    comments = [(f"c{i:02d}", f"2024-0{1 + i % 9}-{1 + i // 9:02d}T00:00",
+                 f"Number {i} says {'harbinger' if i % 2 else 'harbourmaster'} once.")
+                for i in range(30)]
+    with small_store(new_database(request, tmp_path, backend), comments) as session:
+        check_path(session, backend)
+        hits = search(session, "harb*", order="newest", limit=5, offset=3)
+        assert len(hits) == 5
+        for hit in hits:
+            number = int((hit.source_id or "c-1")[1:])
+            word = "Harbinger" if number % 2 else "Harbourmaster"
+            assert (word.lower(), True) in [(text.lower(), marked) for text, marked in hit.parts]
+            assert f"Number {number} says" in hit.snippet
+        rest = search(session, "harb* -harbinger", limit=20)
+        assert {h.source_id for h in rest} == {f"c{i:02d}" for i in range(0, 30, 2)}
+        assert all("«harbourmaster»" in h.snippet for h in rest)

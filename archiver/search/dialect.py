@@ -18,7 +18,8 @@ class Dialect:
     comment_from: str  # FROM clause for comments
     comment_where: str  # the match's condition ("" for none)
     comment_score: str  # higher is better
-    comment_snippets: str  # SELECT id, snippet (matches between START and STOP) ... IN ({ids})
+    # SELECT id, snippet (matches between START and STOP) ... IN ({ids}) ({lo}, {hi}: their range)
+    comment_snippets: str
     post_from: str
     post_where: str
     post_score: str
