@@ -234,6 +234,8 @@ def main() -> int:
                         " the workers part (the issue's own web: 1)")
     parser.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
     parser.add_argument("--threads", type=int, default=2, help="threads per host (workers part)")
+    parser.add_argument("--pages", type=int, default=5, help="pages a thread (workers part; the"
+                        " issue's own web: 50)")
     args = parser.parse_args()
     rows: list[Row] = []
     parts = args.parts.split(",")
@@ -249,8 +251,8 @@ def main() -> int:
         if "workers" in parts:
             pg = PostgresServer().start()
             try:
-                workers_part(pg, tmp, 10 if args.quick else args.hosts, args.threads, 5, args.delay,
-                             args.concurrency, rows,
+                workers_part(pg, tmp, 10 if args.quick else args.hosts, args.threads, args.pages,
+                             args.delay, args.concurrency, rows,
                              tuple(int(n) for n in args.workers.split(",")))
             finally:
                 pg.stop()
