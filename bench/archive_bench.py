@@ -15,6 +15,10 @@ compile ~250 modules in every process). Each round's SQLite file is a copy of an
 already at the newest schema: creating a store (Alembic, every migration) happens once in a
 store's life, not on each archive; its CPU is shown on a row of its own.
 
+Steady state (issue 17, item 2): one `archiver archive --workers 1 -i FILE` process archiving
+10 such threads one after the other (500 pages, 50,000 comments), as a long-running process (the
+scheduler, a worker, a batch) does: its CPU less the start's, per page.
+
     python bench/archive_bench.py [--quick] [--json out.json]
 """
 
@@ -46,6 +50,7 @@ from gen_thread import make_thread
 COMMENTS, PER_PAGE = 5000, 100
 WALL_TARGET = 1.5  # archiver wall time at most 1.5x wget's
 CPU_TARGET = 100  # pages per CPU-second for fetch + capture + parse + store (issue 17)
+STEADY_THREADS = 10  # threads archived by one process for the steady-state figure
 
 
 def count_warc_responses(path: Path) -> int:
@@ -70,8 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     wget = shutil.which("wget")
     thread = make_thread(COMMENTS, PER_PAGE, seed=1)
     pages = len(thread.pages)
+    others = [make_thread(COMMENTS, PER_PAGE, seed=seed) for seed in range(2, STEADY_THREADS + 1)]
     work = Path(tempfile.mkdtemp(prefix="archiver-bench-archive-"))
-    server = serve_pages(thread.pages, thread.origin)
+    every_page = dict(thread.pages)
+    for other in others:
+        every_page.update(other.pages)
+    server = serve_pages(every_page, thread.origin)
     rows: list[Row] = []
     try:
         url = server.url(thread.post_path)
@@ -106,6 +115,22 @@ def main(argv: list[str] | None = None) -> int:
             for step in ((run_ours, run_wget) if index % 2 == 0 else (run_wget, run_ours)):
                 step()
             startup.append(python_child(["-c", "import archiver.cli"]))
+        steady = []  # one process, STEADY_THREADS threads one after the other
+        listing = work / "threads.txt"
+        listing.write_text("".join(server.url(t.post_path) + "\n" for t in [thread, *others]),
+                           encoding="utf-8")
+        for index in range(1 if args.quick else 3):
+            data_dir = work / f"steady-{index}"
+            data_dir.mkdir()
+            shutil.copy(empty / "archiver.db", data_dir / "archiver.db")
+            steady.append(python_child(["-m", "archiver.cli", "archive", "--workers", "1", "-i",
+                                        str(listing)], env=archiver_env(data_dir)))
+        db = sqlite3.connect(work / "steady-0" / "archiver.db")
+        steady_comments = db.execute("select count(*) from comment").fetchone()[0]
+        db.close()
+        if steady_comments != COMMENTS * STEADY_THREADS:
+            raise SystemExit(f"archive -i stored {steady_comments} comments,"
+                             f" expected {COMMENTS * STEADY_THREADS}")
         # what each side produced, checked once
         db = sqlite3.connect(work / "ours-0" / "archiver.db")
         stored = db.execute("select count(*) from comment").fetchone()[0]
@@ -137,6 +162,15 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(Row("archive", case, "archiver: pages per CPU-second less start",
                                 f"{pages / (ours_cpu - start_cpu):.0f}",
                                 note=f"less {start_cpu:.2f} s CPU of start + imports"))
+            steady_cpu = statistics.median(r.cpu for r in steady)
+            steady_pages = pages * STEADY_THREADS
+            rate = steady_pages / (steady_cpu - start_cpu)
+            rows.append(Row(
+                "archive", f"{STEADY_THREADS} such threads, one `archive --workers 1 -i` process",
+                "archiver: pages per CPU-second, steady", f"{rate:.0f}",
+                f">= {CPU_TARGET}", verdict(rate >= CPU_TARGET),
+                note=f"{steady_cpu:.2f} s CPU for {steady_pages} pages, less {start_cpu:.2f} s of"
+                     f" start; {steady_pages / steady_cpu:.0f} with it; median of {len(steady)}"))
         own = max(ours_wall - start_wall, 0.0)
         rows.append(Row("archive", case, "archiver: wall less start + imports", fmt_s(own),
                         note=f"{own / pages * 1000:.0f} ms a page: fetch, store, parse, merge"))
