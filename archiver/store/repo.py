@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, update
+from sqlalchemy import Connection, Table, insert, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -48,6 +48,18 @@ def insert_ignore(session: Session, model: type, values: dict, key: str | list[s
     """INSERT a row unless one with the same unique key exists, even one another worker is
     committing at this moment (ON CONFLICT DO NOTHING on SQLite and PostgreSQL)."""
     dialect = session.get_bind().dialect.name
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    if dialect == "sqlite" and all(column.default is None or column.default.is_scalar
+                                   for column in table.c):
+        # sent as it is (see _sqlite_insert), with the columns' scalar defaults as a Core
+        # insert fills them in: its compilation cost more than SQLite's insert of a raw page
+        session.flush()  # as session.execute would: rows this one may refer to go first
+        row = {column.name: column.default.arg  # type: ignore[union-attr]
+               for column in table.c if column.name not in values and column.default is not None}
+        keys = [key] if isinstance(key, str) else key
+        _sqlite_insert(session.connection(), table, [{**row, **values}],
+                       f" ON CONFLICT ({', '.join(keys)}) DO NOTHING")
+        return
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     elif dialect == "postgresql":
@@ -497,6 +509,14 @@ def insert_comments(session: Session, rows: list[dict]) -> None:
     if dialect.name != "sqlite":
         session.execute(insert(table).returning(table.c.id), rows)
         return
+    _sqlite_insert(connection, table, rows)
+
+
+def _sqlite_insert(connection: Connection, table: Table, rows: list[dict], tail: str = "") -> None:
+    """INSERT rows (column -> value, the same columns in each) into table on SQLite as plain
+    multi-row statements (tail: e.g. an ON CONFLICT clause), each value through its column
+    type's own bind processor, as SQLAlchemy would."""
+    dialect = connection.dialect
     names = list(rows[0])
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
                   for name in names]
@@ -520,7 +540,7 @@ def insert_comments(session: Session, rows: list[dict]) -> None:
                     params.append(done[key])
                 else:
                     params.append(process(value))
-        connection.exec_driver_sql(head + ", ".join([one] * len(chunk)), tuple(params))
+        connection.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail, tuple(params))
 
 
 def settle_comments(
