@@ -8,6 +8,7 @@ sends our requests); the rules on top of it are listed beside the function.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -67,6 +68,7 @@ def _parse(url: str) -> httpx.URL:
     return parsed
 
 
+@functools.lru_cache(maxsize=4096)  # a URL is asked for, recorded and looked up: parsed once
 def request_url(url: str) -> str:
     """The URL as requested on the wire: what httpx sends (scheme and host lower-case, IDN host
     in punycode, default port dropped, unsafe characters escaped), without the #fragment (never
@@ -120,6 +122,7 @@ def _query(query: str) -> str:
     return "&".join(kept)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_url(url: str) -> str:
     """The one form of a URL, used to store, compare and look up threads:
 
