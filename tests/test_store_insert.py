@@ -107,3 +107,41 @@ def test_inserted_comments_read_back_as_written_on_postgres(postgres: PostgresSe
             assert found == COUNT // 2
     finally:
         store.close()
+
+
+def _insert_ignore_case(store: Store) -> None:
+    """insert_ignore: the columns left out take their defaults; a second row with the same key
+    changes nothing (not even the columns it gives); a date reads back as the same instant."""
+    from archiver.store.models import Site, UrlState
+
+    with store.session() as session:
+        repo.insert_ignore(session, Site, dict(base_url="https://b.example/", origin="https://b"
+                                               ".example", created_at=NOW), "base_url")
+        repo.insert_ignore(session, Site, dict(base_url="https://b.example/", origin="other",
+                                               name="again", created_at=T0), "base_url")
+        repo.insert_ignore(session, UrlState, dict(url=URL, failures=0,
+                                                   page_comments=[["c1", "ab"]]), "url")
+        repo.insert_ignore(session, UrlState, dict(url=URL, failures=3), "url")
+        session.commit()
+        (site,) = session.exec(select(Site)).all()
+        assert (site.origin, site.name, site.title, site.tagline, site.platform) == (
+            "https://b.example", "", "", "", "")
+        assert site.created_at == NOW
+        (state,) = session.exec(select(UrlState)).all()
+        assert (state.failures, state.page_comments, state.etag) == (0, [["c1", "ab"]], None)
+
+
+def test_insert_ignore_on_sqlite(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'archiver.db'}")
+    try:
+        _insert_ignore_case(store)
+    finally:
+        store.close()
+
+
+def test_insert_ignore_on_postgres(postgres: PostgresServer) -> None:
+    store = Store(postgres.create_database("archiver_insert_ignore"))
+    try:
+        _insert_ignore_case(store)
+    finally:
+        store.close()
