@@ -6,6 +6,7 @@ CommentVersion, a comment missing upstream gets ``removed_at`` and is never dele
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,18 +50,18 @@ def insert_ignore(session: Session, model: type, values: dict, key: str | list[s
     committing at this moment (ON CONFLICT DO NOTHING on SQLite and PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     table: Table = model.__table__  # type: ignore[attr-defined]
-    if dialect == "sqlite" and all(column.default is None or column.default.is_scalar
-                                   for column in table.c):
-        # sent as it is (see _sqlite_insert), with the columns' scalar defaults as a Core
-        # insert fills them in: its compilation cost more than SQLite's insert of a raw page
+    defaults = _scalar_defaults(table)
+    if dialect == "sqlite" and defaults is not None:
+        # sent as it is (see _sqlite_insert), with the columns' defaults as a Core insert fills
+        # them in: its compilation cost more than SQLite's insert of a raw page
         session.flush()  # as session.execute would: rows this one may refer to go first
-        row = {column.name: column.default.arg  # type: ignore[union-attr]
-               for column in table.c if column.name not in values and column.default is not None}
-        keys = [key] if isinstance(key, str) else key
-        _sqlite_insert(session.connection(), table, [{**row, **values}],
-                       f" ON CONFLICT ({', '.join(keys)}) DO NOTHING")
+        connection = session.connection()
+        quote = connection.dialect.identifier_preparer.quote
+        keys = ", ".join(quote(k) for k in ([key] if isinstance(key, str) else key))
+        _sqlite_insert(connection, table, [{**defaults, **values}],
+                       f" ON CONFLICT ({keys}) DO NOTHING")
         return
-    if dialect == "sqlite":
+    if dialect == "sqlite":  # a column whose default is computed: Core fills it in
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
@@ -70,6 +71,16 @@ def insert_ignore(session: Session, model: type, values: dict, key: str | list[s
         return
     session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing(
         index_elements=[key] if isinstance(key, str) else key))
+
+
+@functools.cache
+def _scalar_defaults(table: Table) -> dict[str, object] | None:
+    """The table's columns' Python-side defaults (all plain values), or None when one of them is
+    computed (only a Core insert can fill that in)."""
+    columns = [column for column in table.c if column.default is not None]
+    if not all(column.default.is_scalar for column in columns):  # type: ignore[union-attr]
+        return None
+    return {column.name: column.default.arg for column in columns}  # type: ignore[union-attr]
 
 
 def lock_thread(session: Session, thread_id: int | None) -> None:
@@ -307,13 +318,9 @@ def stored_source_ids(session: Session, thread_id: int, source_ids: Collection[s
     return stored
 
 
-def page_comments(
-    parsed: Iterable[ParsedComment], hashes: Sequence[str] | None = None
-) -> list[list[str]]:
+def page_comments(parsed: Iterable[ParsedComment], hashes: Sequence[str]) -> list[list[str]]:
     """What a page held, as kept on its UrlState: [source id, content hash] per comment
     (hashes: their content hashes in the same order, as merge_page returns them)."""
-    if hashes is None:
-        return [[c.source_id, content_hash(c)] for c in parsed]
     return [[c.source_id, digest] for c, digest in zip(parsed, hashes, strict=True)]
 
 
