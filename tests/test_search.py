@@ -8,7 +8,7 @@ import itertools
 import json
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -404,45 +404,27 @@ def test_a_page_left_out_by_the_filters_is_found_further_down(
     """SQLite ranks the best few hundred matches in the index alone before reading their rows:
     when the filters leave out all of those (removed, or out of the dates), the hits further
     down the ranking are still found."""
-    store = Store(new_database(request, tmp_path, backend))
-    now = day("2024-07-01T00:00")
-    try:
-        with store.session() as session:
-            site = Site(base_url="http://z.example/", origin="http://z.example", name="Z",
-                        created_at=now)
-            session.add(site)
-            session.flush()
-            thread = Thread(site_id=site.id or 0, url="http://z.example/t", title="T",
-                            first_seen_at=now)
-            session.add(thread)
-            session.flush()
-            filler = " ".join(f"word{i}" for i in range(60))
-            for i in range(300):  # short: ranked first; removed, or dated 2023
-                session.add(Comment(thread_id=thread.id or 0, source_id=f"top{i}", position=i,
-                                    body_text="zebra zebra", first_seen_at=now, changed_at=now,
-                                    published_at=day("2023-01-01T00:00"),
-                                    removed_at=now if i % 2 else None))
-            for i in range(3):  # long: ranked last; live, dated 2024
-                session.add(Comment(thread_id=thread.id or 0, source_id=f"low{i}",
-                                    position=400 + i, body_text=f"{filler} zebra {filler}",
-                                    first_seen_at=now, changed_at=now,
-                                    published_at=day(f"2024-0{i + 1}-01T00:00")))
-            session.commit()
-            since = day("2024-01-01T00:00")
-            assert sorted(labels(search(session, "zebra", since=since))) == [
-                "low0", "low1", "low2"]
-            assert len(search(session, "zebra", limit=200)) == 153
-            assert len(search(session, "zebra", limit=5, offset=150)) == 3
-    finally:
-        store.close()
+    filler = " ".join(f"word{i}" for i in range(60))
+    # short: ranked first; removed, or dated 2023
+    tops = [(f"top{i}", "2023-01-01T00:00", "zebra zebra") for i in range(300)]
+    # long: ranked last; live, dated 2024
+    lows = [(f"low{i}", f"2024-0{i + 1}-01T00:00", f"{filler} zebra {filler}") for i in range(3)]
+    removed = {f"top{i}" for i in range(1, 300, 2)}
+    with small_store(new_database(request, tmp_path, backend), tops + lows,
+                     removed=removed) as session:
+        since = day("2024-01-01T00:00")
+        assert sorted(labels(search(session, "zebra", since=since))) == ["low0", "low1", "low2"]
+        assert len(search(session, "zebra", limit=200)) == 153
+        assert len(search(session, "zebra", limit=5, offset=150)) == 3
 
 
 # --- PostgreSQL's two best-first paths: RUM's index order, GIN + ts_rank ------------------------
 
 @contextmanager
 def small_store(database: str, comments: list[tuple[str, str, str]],
-                post: str = "Nothing here.") -> Iterator[Session]:
-    """One site, one thread (its body: post), its comments as (source id, published, body)."""
+                post: str = "Nothing here.", removed: Collection[str] = ()) -> Iterator[Session]:
+    """One site, one thread (its body: post), its comments as (source id, published, body);
+    those of removed flagged removed."""
     store = Store(database)
     now = day("2024-07-01T00:00")
     try:
@@ -460,7 +442,8 @@ def small_store(database: str, comments: list[tuple[str, str, str]],
                 session.add(Comment(thread_id=thread.id or 0, source_id=source_id,
                                     position=position, author_name="A", body_text=body,
                                     published_at=day(published), first_seen_at=now,
-                                    changed_at=now))
+                                    changed_at=now,
+                                    removed_at=now if source_id in removed else None))
             session.commit()
             yield session
     finally:
